@@ -1,0 +1,54 @@
+# Two commands set up a fresh machine: `make book` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JB := $(BIN)/jupyter-book
+BUILD := _build
+JOBS ?= 2
+
+.PHONY: help setup book book-clean test lint unit chapters build-clean benchmark clean
+
+help:
+	@echo "make book   set up .venv, build the book (cached chapters re-run when optlib changes)"
+	@echo "make test   set up .venv, ruff, pytest + doctests, chapters as notebooks, clean -W -n build"
+	@echo "make benchmark   run benchmarks/sweep.py"
+
+# The virtual environment, rebuilt whenever the pins or the package metadata change.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(STAMP)
+
+book: setup
+	$(JB) build . -W -n --keep-going
+	@echo "Book: $(abspath $(BUILD))/html/index.html"
+
+build-clean: setup
+	rm -rf $(BUILD)
+	$(JB) build . -W -n --keep-going
+
+lint: setup
+	$(BIN)/ruff check optlib tests benchmarks
+
+unit: setup
+	$(BIN)/python -m pytest -n $(JOBS) --doctest-modules optlib tests -m "not browser and not chapters"
+
+chapters: setup
+	$(BIN)/python -m pytest -n $(JOBS) tests -m chapters
+
+test: lint unit chapters build-clean
+
+benchmark: setup
+	$(BIN)/python benchmarks/sweep.py
+
+clean:
+	rm -rf $(BUILD) .pytest_cache .ruff_cache

@@ -1,0 +1,119 @@
+"""Arithmetic that works unchanged on floats, NumPy arrays and SymPy expressions.
+
+The update rules in :mod:`optlib.methods` call only the helpers here (besides ``+``, ``-``,
+``*``, ``/`` and ``**``), so one definition of each method serves simulations, vectorised
+sweeps and symbolic derivations alike.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+
+def is_symbolic(*values) -> bool:
+    """True if any value is a SymPy object.
+
+    SymPy is only consulted when it has already been imported: nothing can be symbolic before
+    that, and plain numeric use of optlib never pays for importing it.
+    """
+    sympy = sys.modules.get("sympy")
+    if sympy is None:
+        return False
+    return any(isinstance(v, sympy.Basic) for v in values)
+
+
+def sqrt(x):
+    """Square root: ``sympy.sqrt`` for symbols, ``numpy.sqrt`` otherwise (keeps the dtype)."""
+    if is_symbolic(x):
+        return sys.modules["sympy"].sqrt(x)
+    return np.sqrt(x)
+
+
+def maximum(a, b):
+    """Element-wise maximum: ``sympy.Max`` for symbols, ``numpy.maximum`` otherwise."""
+    if is_symbolic(a, b):
+        return sys.modules["sympy"].Max(a, b)
+    return np.maximum(a, b)
+
+
+def zeros_like(x):
+    """A zero of the same kind as ``x``: SymPy's 0, a NumPy scalar, or an array of zeros.
+
+    The dtype and shape of a numeric ``x`` are kept, so float32 runs stay float32.
+    """
+    if is_symbolic(x):
+        return sys.modules["sympy"].S.Zero
+    return np.zeros_like(x)[()]
+
+
+def full_like(x, value):
+    """``value`` broadcast to the kind, shape and dtype of ``x`` (SymPy: ``value`` itself)."""
+    if is_symbolic(x) or is_symbolic(value):
+        return sys.modules["sympy"].sympify(value)
+    return np.full_like(x, value)[()]
+
+
+def hyperparameter(name, value, *, low, high, low_open, high_open=True, allow_inf=False):
+    """Validate a hyperparameter and return it in the form the updates use.
+
+    A numeric scalar becomes a Python ``float`` (NumPy treats Python scalars as "weak", so a
+    float32 run stays float32); an array is checked element-wise and kept as a float array, so
+    that it broadcasts against the parameters to make a sweep. SymPy values skip the numeric
+    checks and are returned as they are.
+
+    The allowed range is ``low < value`` (or ``<=`` when ``low_open`` is false) and
+    ``value < high`` (or ``<=``); ``high=math.inf`` means no upper bound.
+    """
+    if is_symbolic(value):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise ValueError(_range_message(name, value, low, high, low_open, high_open))
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a real number or an array of real numbers "
+            f"{_range_text(name, low, high, low_open, high_open)}, got {value!r}"
+        ) from None
+    ok = ~np.isnan(arr)
+    if not allow_inf:
+        ok &= np.isfinite(arr)
+    ok &= (arr > low) if low_open else (arr >= low)
+    if high != math.inf:
+        ok &= (arr < high) if high_open else (arr <= high)
+    if not np.all(ok):
+        bad = arr[~ok] if arr.ndim else arr
+        shown = bad.flat[0] if arr.ndim else value
+        raise ValueError(_range_message(name, shown, low, high, low_open, high_open))
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _range_text(name, low, high, low_open, high_open):
+    left = "<" if low_open else "<="
+    if high == math.inf:
+        return f"({low} {left} {name}, finite)"
+    right = "<" if high_open else "<="
+    return f"({low} {left} {name} {right} {high})"
+
+
+def _range_message(name, value, low, high, low_open, high_open):
+    return (
+        f"{name} must satisfy {_range_text(name, low, high, low_open, high_open)[1:-1]}, "
+        f"got {value!r}"
+    )
+
+
+def check_grad_shape(grad, x):
+    """Raise ``ValueError`` unless ``grad`` broadcasts against ``x``."""
+    if x is None:
+        return
+    try:
+        np.broadcast_shapes(np.shape(grad), np.shape(x))
+    except ValueError:
+        raise ValueError(
+            f"grad has shape {np.shape(grad)}, which does not broadcast with x of shape "
+            f"{np.shape(x)}"
+        ) from None
