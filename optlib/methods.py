@@ -17,7 +17,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._backend import check_grad_shape, full_like, hyperparameter, is_symbolic, maximum, sqrt, zeros_like
+from ._backend import (
+    check_grad_shape,
+    full_like,
+    hyperparameter,
+    is_symbolic,
+    maximum,
+    sqrt,
+    zeros_like,
+)
 from .base import Optimizer
 
 __all__ = [
@@ -415,7 +423,7 @@ def adadelta(lr=1.0, decay=0.9, eps=1e-6) -> Optimizer:
     >>> import optlib
     >>> opt = optlib.adadelta(decay=0.0, eps=1e-6)
     >>> step, state = opt.update(1.0, opt.init(0.0), 0.0)
-    >>> round(float(step), 9)  # -sqrt(eps) / sqrt(1 + eps): the first step is tiny
+    >>> round(float(step), 10)  # -sqrt(eps) / sqrt(1 + eps): the first step is tiny
     -0.0009999995
     """
     lr = _lr(lr)
@@ -502,7 +510,8 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, amsgrad=False) -> Optimizer:
     2. :math:`m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1) g_t`
     3. :math:`v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2) g_t^2`;
        AMSGrad: :math:`v^{\max}_t \leftarrow \max(v^{\max}_{t-1}, v_t)` and use it below
-    4. :math:`\Delta x_t \leftarrow -\eta\, \frac{m_t/(1-\beta_1^t)}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}`
+    4. :math:`\Delta x_t \leftarrow
+       -\eta\, \frac{m_t/(1-\beta_1^t)}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}`
 
     **Conventions.** :math:`\epsilon` is added to the bias-corrected root, as in the paper's
     Algorithm 1, ``torch.optim.Adam`` and ``optax.adam`` (identical iterates to PyTorch's).
@@ -558,7 +567,8 @@ def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2) -> Optim
 
     1. :math:`g_t \leftarrow \nabla f(x_{t-1})`
     2. :math:`m_t, v_t` and :math:`\hat m_t, \hat v_t` as in Adam
-    3. :math:`\Delta x_t \leftarrow -\eta\lambda x_{t-1} - \eta \hat m_t / (\sqrt{\hat v_t} + \epsilon)`
+    3. :math:`\Delta x_t \leftarrow
+       -\eta\lambda x_{t-1} - \eta \hat m_t / (\sqrt{\hat v_t} + \epsilon)`
 
     **Conventions.** As ``torch.optim.AdamW`` (decay ``p *= 1 - lr * weight_decay``, scaled
     by the learning rate, default 1e-2), identical iterates. Loshchilov and Hutter's

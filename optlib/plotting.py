@@ -85,7 +85,7 @@ def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, figsize=(7.5, 
     fig.tight_layout()
 
     def draw(frame):
-        for k, ball, trace in zip(labels, balls, traces):
+        for k, ball, trace in zip(labels, balls, traces, strict=True):
             v = data[k]
             j = min(frame, len(v) - 1)
             ball.set_data([v[j]], [f(v[j])])

@@ -7,7 +7,8 @@ act element-wise. The methods never import this module.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,7 +37,7 @@ def seed_slope(right: float = 1.0, left: float = -0.1) -> Problem:
         left: slope for :math:`x \le 0` (negative).
 
     >>> p = seed_slope()
-    >>> p.f(2.0), p.grad(2.0), p.grad(-3.0)
+    >>> float(p.f(2.0)), float(p.grad(2.0)), float(p.grad(-3.0))
     (2.0, 1.0, -0.1)
     """
     if not right > 0:
@@ -104,8 +105,8 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
     r"""Rosenbrock's banana :math:`(a - x_1)^2 + b (x_2 - x_1^2)^2`, minimum at :math:`(a, a^2)`.
 
     >>> p = rosenbrock()
-    >>> p.grad(np.array([1.0, 1.0])).tolist()
-    [0.0, 0.0]
+    >>> p.grad(np.array([1.0, 1.0])).tolist() == [0.0, 0.0]
+    True
     """
 
     def f(x):
