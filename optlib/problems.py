@@ -39,6 +39,8 @@ def seed_slope(right: float = 1.0, left: float = -0.1) -> Problem:
     >>> p = seed_slope()
     >>> float(p.f(2.0)), float(p.grad(2.0)), float(p.grad(-3.0))
     (2.0, 1.0, -0.1)
+    >>> p.grad(np.float32(2.0)).dtype
+    dtype('float32')
     """
     if not right > 0:
         raise ValueError(f"right must satisfy 0 < right, got {right!r}")
@@ -51,7 +53,7 @@ def seed_slope(right: float = 1.0, left: float = -0.1) -> Problem:
 
     def grad(x):
         x = np.asarray(x)
-        return np.where(x > 0, right, left).astype(np.result_type(x, float))[()]
+        return np.where(x > 0, right, left).astype(np.result_type(x, 1.0))[()]  # keeps float32
 
     desc = f"f(x) = {right:g} x for x > 0, {left:g} x otherwise (seed 000)"
     return Problem("seed slope", f, grad, 0.0, desc)
@@ -64,6 +66,8 @@ def quadratic(A, b=None) -> Problem:
     >>> p = quadratic([[2.0, 0.0], [0.0, 4.0]])
     >>> p.grad(np.array([1.0, 1.0])).tolist()
     [2.0, 4.0]
+    >>> p.grad(np.ones(2, dtype=np.float32)).dtype, p.f(np.ones(2, dtype=np.float32)).dtype
+    (dtype('float32'), dtype('float32'))
     """
     A = np.asarray(A, dtype=float)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
@@ -79,10 +83,13 @@ def quadratic(A, b=None) -> Problem:
 
     def f(x):
         x = np.asarray(x)
-        return 0.5 * np.einsum("...i,ij,...j->...", x, A, x) - x @ b
+        dt = np.result_type(x, 1.0)  # float32 points give float32 values
+        return 0.5 * np.einsum("...i,ij,...j->...", x, A.astype(dt), x) - x @ b.astype(dt)
 
     def grad(x):
-        return np.asarray(x) @ A - b  # A is symmetric, so x A = (A x)^T
+        x = np.asarray(x)
+        dt = np.result_type(x, 1.0)
+        return x @ A.astype(dt) - b.astype(dt)  # A is symmetric, so x A = (A x)^T
 
     return Problem("quadratic", f, grad, np.linalg.solve(A, b), "f(x) = x^T A x / 2 - b^T x")
 
