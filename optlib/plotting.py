@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["contour", "trajectories", "ball_animation", "animation_html"]
+__all__ = ["contour", "trajectories", "ball_animation", "ball_grid_animation",
+           "animation_html"]
 
 
 def contour(ax, problem, xlim, ylim, *, levels=20, n=200, log=False, **kwargs):
@@ -45,13 +46,16 @@ def trajectories(ax, paths: dict, *, markers=True, **kwargs):
     return lines
 
 
-def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, figsize=(7.5, 3.2), dpi=60,
-                   interval=80):
+def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, start=0, trail=0,
+                   time_label="step", figsize=(7.5, 3.2), dpi=60, interval=80):
     """A ``FuncAnimation`` of balls rolling on the curve ``y = f(x)``, one per path.
 
-    ``paths`` maps a label to a 1-D array of iterates. The left panel shows the balls on the
-    curve, the right one x against the step. ``every`` keeps every n-th iterate; ``frames``
-    caps the frame count. Small ``dpi`` keeps the embedded animation light.
+    ``paths`` maps a label to a 1-D array of iterates, all on the same clock. The left panel
+    shows the balls on the curve, the right one x against the step. ``every`` keeps every
+    n-th iterate; ``frames`` caps the frame count. ``start`` is the step number of the first
+    iterate (e.g. negative, for windows aligned at an event; ``time_label`` names that
+    clock). ``trail`` draws that many earlier (kept) positions behind each ball as small
+    dots: their spacing shows the speed. Small ``dpi`` keeps the embedded animation light.
     """
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
@@ -67,48 +71,176 @@ def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, figsize=(7.5, 
     ax_curve.set_xlim(*xlim)
     ax_curve.set_xlabel("x")
     ax_curve.set_ylabel("f(x)")
-    ax_time.set_xlim(0, (n - 1) * every)
+    clock = ax_curve.text(0.02, 0.95, "", transform=ax_curve.transAxes, va="top",
+                          fontsize="small")
+    ax_time.set_xlim(start, start + (n - 1) * every)
     lo = min(float(np.min(v[:n])) for v in data.values())
     hi = max(float(np.max(v[:n])) for v in data.values())
     pad = 0.05 * (hi - lo or 1.0)
     ax_time.set_ylim(lo - pad, hi + pad)
-    ax_time.set_xlabel("step")
+    ax_time.set_xlabel(time_label)
     ax_time.set_ylabel("x")
-    balls, traces = [], []
+    balls, trails, traces = [], [], []
     for i, k in enumerate(labels):
         color = f"C{i}"
         (ball,) = ax_curve.plot([], [], "o", color=color, markersize=8, label=k)
+        (dots,) = ax_curve.plot([], [], ".", color=color, markersize=3, alpha=0.5)
         (trace,) = ax_time.plot([], [], "-", color=color, linewidth=1.2)
         balls.append(ball)
+        trails.append(dots)
         traces.append(trace)
     ax_curve.legend(loc="upper center", fontsize="small")
     fig.tight_layout()
 
     def draw(frame):
-        for k, ball, trace in zip(labels, balls, traces, strict=True):
+        for k, ball, dots, trace in zip(labels, balls, trails, traces, strict=True):
             v = data[k]
             j = min(frame, len(v) - 1)
             ball.set_data([v[j]], [f(v[j])])
-            trace.set_data(np.arange(j + 1) * every, v[: j + 1])
-        return balls + traces
+            past = v[max(j - trail, 0):j] if trail else v[:0]
+            dots.set_data(past, f(past))
+            trace.set_data(start + np.arange(j + 1) * every, v[: j + 1])
+        clock.set_text(f"{time_label} {start + frame * every}")
+        return balls + trails + traces + [clock]
 
     anim = FuncAnimation(fig, draw, frames=n, interval=interval, blit=True)
     plt.close(fig)
     return anim
 
 
-def animation_html(anim, *, embed_limit_mb=2.5, frame_format="png"):
+def ball_grid_animation(f, paths: dict, *, xlim, frames=48, ncols=4, trail=6,
+                        figsize=None, dpi=60, interval=100):
+    """A ``FuncAnimation`` with one panel per path, each path on its own clock.
+
+    ``paths`` maps a label to a 1-D array of iterates; each path is resampled to ``frames``
+    evenly spaced iterates from its first to its last, so paths of very different lengths
+    (methods whose time scales differ by orders of magnitude) play side by side. Each panel
+    shows the curve ``y = f(x)`` over ``xlim``, the ball, ``trail`` earlier sampled
+    positions, and the current step number.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    labels = list(paths)
+    nrows = -(-len(labels) // ncols)
+    if figsize is None:
+        figsize = (2.0 * ncols, 1.7 * nrows)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, dpi=dpi, sharey=True,
+                             squeeze=False)
+    xs = np.linspace(*xlim, 300)
+    picks, balls, trails, clocks = [], [], [], []
+    for i, k in enumerate(labels):
+        ax = axes.flat[i]
+        v = np.asarray(paths[k])
+        idx = np.round(np.linspace(0, len(v) - 1, frames)).astype(int)
+        picks.append((v, idx))
+        ax.plot(xs, f(xs), color="0.6", linewidth=1)
+        ax.set_xlim(*xlim)
+        ax.set_title(k, fontsize="small")
+        ax.tick_params(labelsize="x-small")
+        color = f"C{i}"
+        (dots,) = ax.plot([], [], ".", color=color, markersize=3, alpha=0.5)
+        (ball,) = ax.plot([], [], "o", color=color, markersize=7)
+        clock = ax.text(0.03, 0.93, "", transform=ax.transAxes, va="top", fontsize="x-small")
+        balls.append(ball)
+        trails.append(dots)
+        clocks.append(clock)
+    for ax in axes.flat[len(labels):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+
+    def draw(frame):
+        for (v, idx), ball, dots, clock in zip(picks, balls, trails, clocks, strict=True):
+            x = v[idx[frame]]
+            ball.set_data([x], [f(x)])
+            past = v[idx[max(frame - trail, 0):frame]]
+            dots.set_data(past, f(past))
+            clock.set_text(f"step {idx[frame]}")
+        return balls + trails + clocks
+
+    anim = FuncAnimation(fig, draw, frames=frames, interval=interval, blit=True)
+    plt.close(fig)
+    return anim
+
+
+def animation_html(anim, *, embed_limit_mb=2.5, frame_format="png", colors=None,
+                   default_mode="once"):
     """The animation as self-contained HTML+JS (plays in a static page, no kernel).
 
-    Raises ``ValueError`` if the embedded frames would exceed ``embed_limit_mb``.
+    ``colors`` (an integer, e.g. 64) renders each frame as a PNG with a palette of that many
+    colors, which makes line-art frames several times lighter; blitted animations (such as
+    :func:`ball_animation`'s) then redraw only their animated artists, which is also much
+    faster. Raises ``ValueError`` if the page would exceed ``embed_limit_mb``.
+
+    >>> import numpy as np, optlib
+    >>> anim = optlib.plotting.ball_animation(abs, {"ball": np.linspace(1, -1, 3)},
+    ...                                       xlim=(-1, 1), figsize=(2, 1), dpi=30)
+    >>> html = optlib.plotting.animation_html(anim, colors=16).data
+    >>> html.count("data:image/png;base64")
+    3
     """
     import matplotlib as mpl
     from IPython.display import HTML
 
-    with mpl.rc_context({"animation.embed_limit": embed_limit_mb,
-                         "animation.frame_format": frame_format}):
-        html = anim.to_jshtml(default_mode="once")
+    if colors is None:
+        with mpl.rc_context({"animation.embed_limit": 10 * embed_limit_mb,
+                             "animation.frame_format": frame_format}):
+            html = anim.to_jshtml(default_mode=default_mode)
+    else:
+        html = _palette_jshtml(anim, int(colors), default_mode)
     if len(html) > embed_limit_mb * 2**20:
         raise ValueError(f"animation is {len(html) / 2**20:.1f} MB, over embed_limit_mb="
                          f"{embed_limit_mb}")
     return HTML(html)
+
+
+def _palette_jshtml(anim, colors, default_mode):
+    """``anim.to_jshtml`` with every frame rendered as a palette PNG of ``colors`` colors.
+
+    Frames are rendered on an Agg canvas at the figure's dpi. When the animation blits, the
+    static background is drawn once and only the animated artists are redrawn per frame.
+    """
+    import base64
+    from io import BytesIO
+    from pathlib import Path
+    from tempfile import TemporaryDirectory
+
+    from matplotlib.animation import HTMLWriter
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    class PaletteWriter(HTMLWriter):
+        canvas = background = None
+        animated = ()
+
+        def grab_frame(self, **savefig_kwargs):
+            fig = self.fig
+            figure_canvas = fig.canvas  # restored below, so the animation's own redraws
+            if self.canvas is None:     # between frames stay on the figure's canvas
+                self.canvas = FigureCanvasAgg(fig)
+                self.animated = sorted((a for a in fig.findobj() if a.get_animated()),
+                                       key=lambda a: a.get_zorder())
+                self.canvas.draw()  # not saving: the animated artists are left out
+                self.background = self.canvas.copy_from_bbox(fig.bbox)
+            fig.set_canvas(self.canvas)
+            try:
+                if self.animated:
+                    self.canvas.restore_region(self.background)
+                    for artist in self.animated:
+                        fig.draw_artist(artist)
+                else:
+                    self.canvas.draw()
+            finally:
+                fig.set_canvas(figure_canvas)
+            rgb = Image.fromarray(np.asarray(self.canvas.buffer_rgba())).convert("RGB")
+            frame = rgb.quantize(colors=colors, method=Image.Quantize.MAXCOVERAGE)
+            out = BytesIO()
+            frame.save(out, format="png", optimize=True)
+            self._saved_frames.append(base64.encodebytes(out.getvalue()).decode("ascii"))
+
+    fps = 1000 / getattr(anim, "_interval", 100)
+    with TemporaryDirectory() as tmp:
+        path = Path(tmp, "animation.html")
+        writer = PaletteWriter(fps=fps, embed_frames=True, default_mode=default_mode)
+        anim.save(str(path), writer=writer)
+        return path.read_text()
