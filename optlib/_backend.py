@@ -26,10 +26,40 @@ def is_symbolic(*values) -> bool:
 
 
 def sqrt(x):
-    """Square root: ``sympy.sqrt`` for symbols, ``numpy.sqrt`` otherwise (keeps the dtype)."""
+    """Square root: ``sympy.sqrt`` for symbols, ``numpy.sqrt`` otherwise (keeps the dtype).
+
+    A Python number gives a Python ``float``, which NumPy treats as "weak": a factor such as
+    ``sqrt(1 - beta2**t)`` then leaves a float32 array float32 (a ``numpy.float64`` would
+    promote it to float64).
+
+    >>> type(sqrt(4.0)).__name__, sqrt(np.ones(2, np.float32) * 4.0).dtype.name
+    ('float', 'float32')
+    """
     if is_symbolic(x):
         return sys.modules["sympy"].sqrt(x)
+    if type(x) in (int, float):  # not numpy.float64, a float subclass
+        return float(np.sqrt(x))
     return np.sqrt(x)
+
+
+def power(base, exponent):
+    """``base ** exponent``: SymPy's power for symbols, NumPy's array loop otherwise.
+
+    Python's ``**`` on floats (the C library's ``pow``) and NumPy's vectorised ``power`` may
+    differ in the last bit. Computing scalar powers with NumPy's array loop too makes a sweep
+    (array hyperparameters) give rows bit-identical to the one-at-a-time runs. Python numbers
+    give a Python ``float`` (weak, as in :func:`sqrt`).
+
+    >>> power(0.9, 3) == float(power(np.array([0.9, 0.5]), 3)[0])
+    True
+    """
+    if is_symbolic(base, exponent):
+        return base**exponent
+    b = np.asarray(base, dtype=float)
+    e = np.asarray(exponent, dtype=float)
+    if b.ndim == 0 and e.ndim == 0:
+        return float(np.power(b.reshape(1), e)[0])
+    return np.power(b, e)
 
 
 def maximum(a, b):
@@ -42,18 +72,29 @@ def maximum(a, b):
 def zeros_like(x):
     """A zero of the same kind as ``x``: SymPy's 0, a NumPy scalar, or an array of zeros.
 
-    The dtype and shape of a numeric ``x`` are kept, so float32 runs stay float32.
+    The dtype and shape of a numeric ``x`` are kept, so float32 runs stay float32; an integer
+    ``x`` gives float zeros (state that starts at an integer would truncate).
+
+    >>> zeros_like(np.ones(2, np.float32)).dtype.name, zeros_like(3).dtype.name
+    ('float32', 'float64')
     """
     if is_symbolic(x):
         return sys.modules["sympy"].S.Zero
-    return np.zeros_like(x)[()]
+    return np.zeros_like(x, dtype=np.result_type(x, 0.0))[()]
 
 
 def full_like(x, value):
-    """``value`` broadcast to the kind, shape and dtype of ``x`` (SymPy: ``value`` itself)."""
+    """``value`` broadcast to the kind, shape and dtype of ``x`` (SymPy: ``value`` itself).
+
+    An array ``value`` (a hyperparameter of a sweep) broadcasts against ``x``.
+
+    >>> full_like(np.zeros(2, np.float32), 0.5).dtype.name, full_like(np.zeros(2), [[1], [2]]).shape
+    ('float32', (2, 2))
+    """
     if is_symbolic(x) or is_symbolic(value):
         return sys.modules["sympy"].sympify(value)
-    return np.full_like(x, value)[()]
+    shape = np.broadcast_shapes(np.shape(x), np.shape(value))
+    return np.full(shape, value, dtype=np.result_type(x, 0.0))[()]
 
 
 def hyperparameter(name, value, *, low, high, low_open, high_open=True, allow_inf=False):
@@ -72,6 +113,8 @@ def hyperparameter(name, value, *, low, high, low_open, high_open=True, allow_in
     if isinstance(value, bool) or value is None:
         raise ValueError(_range_message(name, value, low, high, low_open, high_open))
     try:
+        if np.asarray(value).dtype.kind not in "iufO":  # no bools, strings, complex numbers
+            raise TypeError
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(
@@ -86,7 +129,7 @@ def hyperparameter(name, value, *, low, high, low_open, high_open=True, allow_in
         ok &= (arr < high) if high_open else (arr <= high)
     if not np.all(ok):
         bad = arr[~ok] if arr.ndim else arr
-        shown = bad.flat[0] if arr.ndim else value
+        shown = float(bad.flat[0]) if arr.ndim else value
         raise ValueError(_range_message(name, shown, low, high, low_open, high_open))
     return float(arr) if arr.ndim == 0 else arr
 

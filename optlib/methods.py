@@ -23,6 +23,7 @@ from ._backend import (
     hyperparameter,
     is_symbolic,
     maximum,
+    power,
     sqrt,
     zeros_like,
 )
@@ -64,9 +65,9 @@ def _eps(name, value):
 
 
 def _flag(name, value):
-    if not isinstance(value, bool):
+    if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
+    return bool(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,8 +481,8 @@ def _adam_core(beta1, beta2, eps, amsgrad):
         else:
             max_second_moment = state.max_second_moment
             denominator_moment = second_moment
-        bias_correction1 = 1 - beta1**count
-        bias_correction2 = 1 - beta2**count
+        bias_correction1 = 1 - power(beta1, count)
+        bias_correction2 = 1 - power(beta2, count)
         # The PyTorch order of operations: sqrt(v) / sqrt(1 - beta2^t) + eps, then
         # m / (1 - beta1^t) divided by it.
         denominator = sqrt(denominator_moment) / sqrt(bias_correction2) + eps
@@ -664,7 +665,7 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
         count = state.count + 1
         first_moment = beta1 * state.first_moment + (1 - beta1) * grad
         infinity_norm = maximum(beta2 * state.infinity_norm, abs(grad) + eps)
-        step = -(lr / (1 - beta1**count)) * first_moment / infinity_norm
+        step = -(lr / (1 - power(beta1, count))) * first_moment / infinity_norm
         return step, AdamaxState(count, first_moment, infinity_norm)
 
     return Optimizer(init, update, "Adamax", {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps})
@@ -734,12 +735,12 @@ def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3) -> Opt
     def update(grad, state, x=None):
         check_grad_shape(grad, x)
         count = state.count + 1
-        mu = beta1 * (1 - 0.5 * 0.96 ** (count * psi))
-        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((count + 1) * psi))
+        mu = beta1 * (1 - 0.5 * power(0.96, count * psi))
+        mu_next = beta1 * (1 - 0.5 * power(0.96, (count + 1) * psi))
         mu_product = state.mu_product * mu
         first_moment = beta1 * state.first_moment + (1 - beta1) * grad
         second_moment = beta2 * state.second_moment + (1 - beta2) * grad * grad
-        denominator = sqrt(second_moment / (1 - beta2**count)) + eps
+        denominator = sqrt(second_moment / (1 - power(beta2, count))) + eps
         step = -lr * (1 - mu) / (1 - mu_product) * grad / denominator
         step = step - lr * mu_next / (1 - mu_product * mu_next) * first_moment / denominator
         return step, NadamState(count, first_moment, second_moment, mu_product)

@@ -33,7 +33,8 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
         For numeric ``x0``, an array of shape ``(steps + 1, *shape)`` whose first row is
         ``x0``, where ``shape`` is ``x0``'s shape broadcast against the hyperparameters (so a
         sweep with ``lr`` of shape ``(100, 1, 1)`` from a 2-D ``x0`` gives rows of shape
-        ``(100, 1, 2)`` or wider). For symbolic ``x0``, a list of expressions.
+        ``(100, 1, 2)`` or wider). For symbolic ``x0``, or a scalar ``x0`` with symbolic
+        hyperparameters, a list of expressions.
 
     >>> import numpy as np, optlib
     >>> xs = optlib.run(optlib.gd(lr=0.25), lambda x: 2 * x, np.array([1.0, -2.0]), 3)
@@ -41,6 +42,10 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
     (4, 2)
     >>> xs[:, 0].tolist()  # x_{t+1} = (1 - 2 lr) x_t = x_t / 2
     [1.0, 0.5, 0.25, 0.125]
+    >>> import sympy as sp
+    >>> eta = sp.Symbol("eta")
+    >>> optlib.run(optlib.gd(lr=eta), lambda x: 1, 0.0, 2)[1:]  # symbolic lr, numeric x0
+    [-eta, -2*eta]
     """
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"steps must be an integer with 0 <= steps, got {steps!r}")
@@ -59,6 +64,9 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
         point = x if grad_at is None else grad_at(x, state)
         step, state = opt.update(grad_fn(point), state, x)
         x = x + step
+        if not symbolic and out is None and np.ndim(x) == 0 and is_symbolic(x):
+            symbolic = True  # symbolic hyperparameters: a list of expressions, as for symbols
+            xs = [x0[()]]
         if symbolic:
             xs.append(x)
         else:
