@@ -71,8 +71,8 @@ def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, start=0, trail
     ax_curve.set_xlim(*xlim)
     ax_curve.set_xlabel("x")
     ax_curve.set_ylabel("f(x)")
-    clock = ax_curve.text(0.02, 0.95, "", transform=ax_curve.transAxes, va="top",
-                          fontsize="small")
+    clock = ax_time.text(0.5, 1.02, "", transform=ax_time.transAxes, ha="center",
+                         va="bottom", fontsize="small")
     ax_time.set_xlim(start, start + (n - 1) * every)
     lo = min(float(np.min(v[:n])) for v in data.values())
     hi = max(float(np.max(v[:n])) for v in data.values())
@@ -89,7 +89,7 @@ def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, start=0, trail
         balls.append(ball)
         trails.append(dots)
         traces.append(trace)
-    ax_curve.legend(loc="upper center", fontsize="small")
+    ax_curve.legend(loc="upper left", fontsize="small")
     fig.tight_layout()
 
     def draw(frame):
