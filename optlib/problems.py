@@ -147,7 +147,8 @@ def noisy(problem: Problem, sigma: float, seed: int = 0) -> Problem:
 
     def grad(x):
         g = problem.grad(x)
-        return g + sigma * rng.standard_normal(np.shape(g))
+        noise = rng.standard_normal(np.shape(g)).astype(np.result_type(g, 1.0))
+        return g + sigma * noise  # drawn in float64, cast so float32 runs stay float32
 
     return problem._replace(
         name=f"noisy {problem.name}",
