@@ -34,7 +34,8 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
         ``x0``, where ``shape`` is ``x0``'s shape broadcast against the hyperparameters (so a
         sweep with ``lr`` of shape ``(100, 1, 1)`` from a 2-D ``x0`` gives rows of shape
         ``(100, 1, 2)`` or wider). For symbolic ``x0``, or a scalar ``x0`` with symbolic
-        hyperparameters, a list of expressions.
+        hyperparameters, a list of expressions. With ``steps=0`` no update runs, so the
+        result is ``x0`` alone, shape ``(1, *x0.shape)``, whatever the hyperparameters.
 
     >>> import numpy as np, optlib
     >>> xs = optlib.run(optlib.gd(lr=0.25), lambda x: 2 * x, np.array([1.0, -2.0]), 3)
