@@ -11,11 +11,14 @@ JB := $(BIN)/jupyter-book
 BUILD := _build
 JOBS ?= 2
 
-.PHONY: help setup book book-clean test lint unit chapters build-clean benchmark clean
+.PHONY: help setup book book-clean test lint unit chapters build-clean browser chromium timings \
+	benchmark clean
 
 help:
 	@echo "make book   set up .venv, build the book (cached chapters re-run when optlib changes)"
 	@echo "make test   set up .venv, ruff, pytest + doctests, chapters as notebooks, clean -W -n build"
+	@echo "           then every page in headless Chromium (make browser)"
+	@echo "make timings     time make-book builds: clean, nothing changed, optlib changed"
 	@echo "make benchmark   run benchmarks/sweep.py"
 
 # The virtual environment, rebuilt whenever the pins or the package metadata change.
@@ -37,7 +40,7 @@ build-clean: setup
 	$(JB) build . -W -n --keep-going
 
 lint: setup
-	$(BIN)/ruff check optlib tests benchmarks
+	$(BIN)/ruff check optlib tests benchmarks chapters/_ext
 
 unit: setup
 	$(BIN)/python -m pytest -n $(JOBS) --doctest-modules optlib tests -m "not browser and not chapters"
@@ -45,7 +48,23 @@ unit: setup
 chapters: setup
 	$(BIN)/python -m pytest -n $(JOBS) tests -m chapters
 
-test: lint unit chapters build-clean
+# Debian's chromium for the browser test (CI runs as root); never a Playwright download.
+chromium:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+# Every page of the built site in headless Chromium, notebook downloads, deterministic output
+# (tests/test_site.py); needs a finished build.
+browser: setup chromium
+	@test -f $(BUILD)/html/index.html || { echo "make browser: no book in $(BUILD)/html:" \
+	  "run 'make book' or 'make build-clean' first" >&2; exit 1; }
+	$(BIN)/python -m pytest -n $(JOBS) tests/test_site.py -m browser
+
+test: lint unit chapters build-clean browser
+
+# Build times of `make book` in a scratch copy: from clean, with nothing changed, after an
+# edit to optlib (README, "Build speed").
+timings: setup
+	$(BIN)/python benchmarks/build_timings.py
 
 benchmark: setup
 	$(BIN)/python benchmarks/sweep.py
