@@ -71,8 +71,8 @@ def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, start=0, trail
     ax_curve.set_xlim(*xlim)
     ax_curve.set_xlabel("x")
     ax_curve.set_ylabel("f(x)")
-    clock = ax_time.text(0.5, 1.02, "", transform=ax_time.transAxes, ha="center",
-                         va="bottom", fontsize="small")
+    clock = ax_time.text(0.5, 1.02, f"{time_label} {start}", transform=ax_time.transAxes,
+                         ha="center", va="bottom", fontsize="small")  # sized for tight_layout
     ax_time.set_xlim(start, start + (n - 1) * every)
     lo = min(float(np.min(v[:n])) for v in data.values())
     hi = max(float(np.max(v[:n])) for v in data.values())
