@@ -50,13 +50,14 @@ names given.
      - ``RMSprop(lr, alpha=0.99, eps=1e-8)``: ``alpha`` is ``decay``; same
      - TF ``ApplyRMSProp``: :math:`\sqrt{r + \epsilon}` (``eps_inside_sqrt=True``); TF1
        ``RMSPropOptimizer`` starts :math:`r_0 = 1`; Keras ``rho=0.9``, ``epsilon=1e-7``, :math:`r_0 = 0`
-     - ``rmsprop(decay=0.9, eps=1e-8)``: :math:`\epsilon` after the root, :math:`r_0 = 0`
+     - ``rmsprop(decay=0.9, eps=1e-8)``: :math:`\sqrt{r + \epsilon}` by default
+       (``eps_in_sqrt=True``; ``eps_inside_sqrt=True`` here), :math:`r_0 = 0`
    * - ``rmsprop(..., momentum=μ)``: :math:`v \leftarrow \mu v - \eta g/d`, lr inside the velocity
      - Goodfellow et al. Alg. 8.5/8.6 (with Nesterov)
      - ``RMSprop(momentum=μ)``: ``buf = μ buf + g/d``, ``p -= lr buf``: same iterates for
        constant lr
      - TF ``ApplyRMSProp``: our form with ``eps_inside_sqrt=True``
-     - ``rmsprop(momentum=μ)``: momentum applied after scaling, like PyTorch
+     - ``rmsprop(momentum=μ)``: lr applied before the momentum trace, as here (and TF)
    * - ``rmsprop(..., centered=True)``: :math:`r - a^2` under the root
      - Graves 2013
      - ``RMSprop(centered=True)``: same
@@ -65,7 +66,7 @@ names given.
    * - ``adadelta(lr=1, decay=0.9, eps=1e-6)``
      - Zeiler 2012: no learning rate (``lr=1``)
      - ``Adadelta(lr=1.0, rho=0.9, eps=1e-6)``: same
-     - Keras: ``learning_rate=0.001``, ``epsilon=1e-7``
+     - Keras: ``learning_rate=0.001``, ``rho=0.95``, ``epsilon=1e-7``
      - ``adadelta``: same form
    * - ``adam(lr, beta1, beta2, eps=1e-8)``: :math:`\epsilon` added to :math:`\sqrt{\hat v}`
      - Kingma & Ba 2015, Alg. 1: same
@@ -87,11 +88,11 @@ names given.
      - Kingma & Ba 2015, §7.1: no :math:`\epsilon`
      - ``Adamax``: same
      - Keras: :math:`\epsilon` added to :math:`u` in the denominator
-     - ``adamax``: like Keras
+     - ``adamax``: :math:`\epsilon` inside the maximum, like PyTorch
    * - ``nadam(lr=2e-3, momentum_decay=4e-3)``
      - Dozat 2016
      - ``NAdam``: same
-     - Keras ``Nadam``: same schedule
+     - legacy Keras ``Nadam``: same schedule; Keras 3: :math:`0.96^{t}` (:math:`\psi = 1`)
      - ``nadam``: no momentum schedule
 
 Hyperparameter names: our ``lr`` is PyTorch's ``lr``, Keras' ``learning_rate``, the papers'

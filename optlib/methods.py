@@ -411,7 +411,8 @@ def adadelta(lr=1.0, decay=0.9, eps=1e-6) -> Optimizer:
     **Conventions.** Zeiler's method has no learning rate: that is ``lr=1``. PyTorch's
     ``Adadelta`` (``rho=0.9``, ``eps=1e-6``, ``lr=1.0``) multiplies the update by ``lr`` but
     accumulates the square of the unscaled update :math:`u_t`, as here: identical iterates.
-    Keras' default ``lr`` is 0.001, which makes Adadelta crawl; its ``epsilon`` is 1e-7.
+    Keras' default ``lr`` is 0.001, which makes Adadelta crawl; its ``rho`` is 0.95 and its
+    ``epsilon`` 1e-7.
 
     Args:
         lr: multiplier :math:`\eta` of the update, ``0 < lr``, finite (1 is Zeiler's method).
@@ -635,7 +636,8 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
 
     **Conventions.** As ``torch.optim.Adamax`` (``eps`` added to :math:`|g_t|` inside the
     maximum), identical iterates. The paper has no :math:`\epsilon`; Keras adds it to
-    :math:`u_t` in the denominator; ``optax.adamax`` likewise.
+    :math:`u_t` in the denominator; ``optax.adamax`` adds it inside the maximum, as
+    here.
 
     Args:
         lr: learning rate :math:`\eta`, ``0 < lr``, finite.
@@ -703,7 +705,8 @@ def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3) -> Opt
        denominators of the two momentum terms
 
     **Conventions.** As ``torch.optim.NAdam`` (``momentum_decay`` :math:`\psi` = 4e-3,
-    decoupled weight decay off), identical iterates. Keras' ``Nadam`` uses the same schedule;
+    decoupled weight decay off), identical iterates. Legacy Keras' ``Nadam`` uses the same
+    schedule, Keras 3 uses :math:`0.96^t` (:math:`\psi = 1`);
     ``optax.nadam`` uses a constant :math:`\mu = \beta_1` (no schedule).
 
     Args:
