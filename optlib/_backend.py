@@ -150,8 +150,12 @@ def _range_message(name, value, low, high, low_open, high_open):
 
 
 def check_grad_shape(grad, x):
-    """Raise ``ValueError`` unless ``grad`` broadcasts against ``x``."""
-    if x is None:
+    """Raise ``ValueError`` unless ``grad`` broadcasts against ``x``.
+
+    SymPy operands are not checked: a symbol stands for a scalar (or for a whole vector, as a
+    ``MatrixSymbol`` of symbolic size), and ``numpy.shape`` cannot read an ``Indexed`` term.
+    """
+    if x is None or is_symbolic(grad, x):
         return
     try:
         np.broadcast_shapes(np.shape(grad), np.shape(x))
