@@ -92,7 +92,12 @@ def full_like(x, value):
     ('float32', (2, 2))
     """
     if is_symbolic(x) or is_symbolic(value):
-        return sys.modules["sympy"].sympify(value)
+        sympy = sys.modules["sympy"]
+        if not is_symbolic(value) and np.ndim(value) == 0 and float(value).is_integer():
+            # a whole-number start (0.0) becomes SymPy's exact integer, so that derivations
+            # see 0, not Float(0.0) (which SymPy does not treat as equal to 0)
+            return sympy.Integer(int(value))
+        return sympy.sympify(value)
     shape = np.broadcast_shapes(np.shape(x), np.shape(value))
     return np.full(shape, value, dtype=np.result_type(x, 0.0))[()]
 
