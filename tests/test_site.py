@@ -10,6 +10,7 @@ off for the page (any request that leaves the machine is aborted and reported), 
 - every ``<img>`` loaded (``naturalWidth > 0``), and every matplotlib ``to_jshtml``
   animation's script ran, shows a frame, and every one of its embedded frames decodes;
 - no console error, no uncaught exception, no failed or outside request;
+- every local link leads to an existing file, and to an existing anchor in it;
 - page weight at most ``MAX_PAGE_BYTES`` (3 MB = 3,000,000 bytes). The weight of a page is
   the size of its HTML file (which holds the embedded animation frames, as base64) plus the
   size of every distinct local file its ``<img>``, ``<video>``, ``<source>``, ``<object>`` and
@@ -143,6 +144,7 @@ async () => {
     const src = el.currentSrc || el.src || el.data;
     if (src && !src.startsWith('data:')) out.resources.push(src);
   }
+  out.links = Array.from(document.querySelectorAll('a[href]'), a => a.href);
   return out;
 }
 """
@@ -181,6 +183,28 @@ def page_weight(html_file: Path, resources: list[str], site: Path) -> int:
     return total
 
 
+def broken_links(links: list[str], page_url: str) -> list[str]:
+    """Local links whose file, or whose ``#anchor`` in that file, does not exist."""
+    problems, texts = [], {}
+    for link in sorted(set(links)):
+        parsed = urlparse(link)
+        if parsed.scheme != "file":
+            continue
+        path = Path(unquote(parsed.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            problems.append(f"broken link: {link}")
+            continue
+        if parsed.fragment and path.suffix == ".html":
+            if path not in texts:
+                texts[path] = path.read_text(encoding="utf-8", errors="replace")
+            anchor = re.escape(unquote(parsed.fragment))
+            if not re.search(rf"""\b(id|name)=["']{anchor}["']""", texts[path]):
+                problems.append(f"link to a missing anchor: {link}")
+    return problems
+
+
 def check_page(context, html_file: Path, site: Path, screenshot: Path | None = None) -> PageReport:
     """Open ``html_file`` in a new page of the Playwright ``context``; return what is wrong."""
     url = html_file.resolve().as_uri()
@@ -214,6 +238,7 @@ def check_page(context, html_file: Path, site: Path, screenshot: Path | None = N
         result = page.evaluate(PAGE_PROBE)
         report.problems.extend(result["problems"])
         report.formulas, report.typeset = result["formulas"], result["typeset"]
+        report.problems.extend(broken_links(result["links"], page.url))
         report.weight = page_weight(html_file, result["resources"], site)
         if report.weight > MAX_PAGE_BYTES:
             report.problems.append(
@@ -263,7 +288,7 @@ GOOD_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
 
 BROKEN_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head>
 <body><p>A formula left raw: <span class="math notranslate">\\(\\nabla f(x)\\)</span> and $$y$$</p>
-<img src="missing.png" alt="gone">
+<img src="missing.png" alt="gone"><a href="nowhere.html">dead</a><a href="#nosuch">anchor</a>
 <img id="_anim_img1" alt="animation">
 <script>
   var anim1 = {{frames: ["{frame}", "data:image/png;base64,AAAA"],
@@ -311,6 +336,8 @@ def test_checker_catches_raw_math_missing_images_and_weight(browser_context, tmp
     assert "animation _anim_img1: 1 of 2 frames broken" in problems
     assert "console error" in problems  # the missing file
     assert "over 3,000,000" in problems
+    assert "broken link: " in problems and "nowhere.html" in problems
+    assert "link to a missing anchor: " in problems and "#nosuch" in problems
 
 
 def test_checker_reports_outside_requests(browser_context, tmp_path):
