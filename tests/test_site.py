@@ -436,8 +436,9 @@ TEXT_MIME = re.compile(r"(^|/)(text/plain|text/latex|text/markdown|application/j
 
 
 def text_outputs(notebook) -> list[list[tuple]]:
-    """Per code cell, its text outputs: streams, errors and the text parts of displays (glue
-    values included); images and HTML (animations carry random element ids) are left out."""
+    """Per code cell, its text outputs: streams (consecutive chunks of one stream joined),
+    errors and the text parts of displays (glue values included); images and HTML
+    (animations carry random element ids) are left out."""
     cells = []
     for cell in notebook.cells:
         if cell.cell_type != "code":
@@ -446,7 +447,11 @@ def text_outputs(notebook) -> list[list[tuple]]:
         for out in cell.get("outputs", []):
             kind = out["output_type"]
             if kind == "stream":  # warnings name files by absolute path: drop the prefix
-                outs.append((out["name"], SITE_PACKAGES.sub("<site-packages>/", out["text"])))
+                text = SITE_PACKAGES.sub("<site-packages>/", out["text"])
+                if outs and outs[-1][0] == out["name"]:  # how output is chunked is timing
+                    outs[-1] = (out["name"], outs[-1][1] + text)
+                else:
+                    outs.append((out["name"], text))
             elif kind == "error":
                 outs.append(("error", out["ename"], out["evalue"]))
             else:
