@@ -10,6 +10,7 @@ does four things that Jupyter Book 1 does not do on its own:
    extensions loaded on demand, the CHTML and SVG outputs with their fonts, the menu and the
    accessibility/speech components) are copied to ``_static/mathjax/``; ``mathjax_path`` in
    ``_config.yml`` points at that copy with a relative path, so pages opened from disk load it.
+   Every page loads it (a title with math shows in the navigation of every page).
 2. **No third-party requests.** sphinx-thebe writes a ``https://unpkg.com/thebe`` URL and a
    Binder configuration into every page; live code on Binder needs the network and is not
    offered, so its two page hooks are disconnected. Matplotlib's ``to_jshtml`` animations
@@ -198,6 +199,9 @@ def _check_mathjax_path(app: Sphinx, config: Any) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    # MathJax (and every extension's assets) on every page, not only on pages with math of
+    # their own: chapter titles with math appear in the navigation of every page.
+    app.set_html_assets_policy("always")
     app.connect("config-inited", _check_mathjax_path)
     app.connect("config-inited", _check_optlib)
     app.connect("env-get-outdated", _outdated_if_optlib_changed)
