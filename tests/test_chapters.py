@@ -34,6 +34,15 @@ def test_chapter_executes(path):
         if out.get("output_type") == "error"
     ]
     assert not errors, errors
+    # A warning printed in a cell (overflow, deprecation, ...) would be shown to readers.
+    stderr = [
+        out["text"]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream" and out.get("name") == "stderr"
+    ]
+    assert not stderr, stderr
 
 
 def test_every_chapter_is_in_the_toc():
