@@ -64,6 +64,11 @@ def _eps(name, value):
     return hyperparameter(name, value, low=0.0, high=_INF, low_open=False)
 
 
+def _adam_hyperparameters(lr, beta1, beta2, eps):
+    """The checks shared by Adam and its descendants: ``lr``, the two decays and ``eps``."""
+    return _lr(lr), _decay("beta1", beta1), _decay("beta2", beta2), _eps("eps", eps)
+
+
 def _flag(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
@@ -538,10 +543,7 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, amsgrad=False) -> Optimizer:
     >>> sp.simplify(step)  # bias correction makes the first step exactly -eta
     -eta
     """
-    lr = _lr(lr)
-    beta1 = _decay("beta1", beta1)
-    beta2 = _decay("beta2", beta2)
-    eps = _eps("eps", eps)
+    lr, beta1, beta2, eps = _adam_hyperparameters(lr, beta1, beta2, eps)
     amsgrad = _flag("amsgrad", amsgrad)
     init, direction = _adam_core(beta1, beta2, eps, amsgrad)
 
@@ -592,10 +594,7 @@ def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2) -> Optim
     >>> round(float(step), 12)
     -0.1
     """
-    lr = _lr(lr)
-    beta1 = _decay("beta1", beta1)
-    beta2 = _decay("beta2", beta2)
-    eps = _eps("eps", eps)
+    lr, beta1, beta2, eps = _adam_hyperparameters(lr, beta1, beta2, eps)
     weight_decay = _eps("weight_decay", weight_decay)
     init, direction = _adam_core(beta1, beta2, eps, False)
 
@@ -653,10 +652,7 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
     >>> round(float(step), 12)  # the first step is lr * sign(g)
     0.1
     """
-    lr = _lr(lr)
-    beta1 = _decay("beta1", beta1)
-    beta2 = _decay("beta2", beta2)
-    eps = _eps("eps", eps)
+    lr, beta1, beta2, eps = _adam_hyperparameters(lr, beta1, beta2, eps)
 
     def init(x0):
         zero = zeros_like(x0)
@@ -725,10 +721,7 @@ def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3) -> Opt
     >>> state.count
     1
     """
-    lr = _lr(lr)
-    beta1 = _decay("beta1", beta1)
-    beta2 = _decay("beta2", beta2)
-    eps = _eps("eps", eps)
+    lr, beta1, beta2, eps = _adam_hyperparameters(lr, beta1, beta2, eps)
     psi = _eps("momentum_decay", momentum_decay)
 
     def init(x0):
