@@ -43,13 +43,15 @@ names given.
    * - ``adagrad(lr, eps=1e-10, initial_accumulator=0)``: :math:`\eta g / (\sqrt{s} + \epsilon)`
      - Duchi et al. 2011: no :math:`\epsilon`
      - ``Adagrad``: same (``initial_accumulator_value``)
-     - Keras: :math:`s_0 = 0.1`, ``epsilon=1e-7``
+     - Keras: :math:`s_0 = 0.1`, ``epsilon=1e-7`` inside the root
      - ``adagrad``: :math:`s_0 = 0.1`, :math:`\epsilon` inside the root
    * - ``rmsprop(lr, decay=0.9, eps=1e-8)``: :math:`\eta g / (\sqrt{r} + \epsilon)`, :math:`r_0 = 0`
      - Hinton 2012 (lecture 6e): no :math:`\epsilon`
      - ``RMSprop(lr, alpha=0.99, eps=1e-8)``: ``alpha`` is ``decay``; same
      - TF ``ApplyRMSProp``: :math:`\sqrt{r + \epsilon}` (``eps_inside_sqrt=True``); TF1
        ``RMSPropOptimizer`` starts :math:`r_0 = 1`; Keras ``rho=0.9``, ``epsilon=1e-7``, :math:`r_0 = 0`
+       (Keras 3 and ``tf.keras`` from 2.11: inside the root; legacy ``optimizer_v2`` with
+       ``momentum=0``: after the root)
      - ``rmsprop(decay=0.9, eps=1e-8)``: :math:`\sqrt{r + \epsilon}` by default
        (``eps_in_sqrt=True``; ``eps_inside_sqrt=True`` here), :math:`r_0 = 0`
    * - ``rmsprop(..., momentum=μ)``: :math:`v \leftarrow \mu v - \eta g/d`, lr inside the velocity

@@ -230,8 +230,8 @@ def adagrad(lr, eps=1e-10, initial_accumulator=0.0) -> Optimizer:
 
     **Conventions.** :math:`\epsilon` is added after the root, as in ``torch.optim.Adagrad``
     (``eps=1e-10``, ``initial_accumulator_value=0``, ``lr_decay=0``): identical iterates.
-    Keras' Adagrad starts the accumulator at 0.1 and uses ``eps=1e-7``; optax's ``adagrad``
-    starts it at 0.1 and puts ``eps`` inside the root.
+    Keras' Adagrad starts the accumulator at 0.1 and uses ``eps=1e-7`` inside the root;
+    optax's ``adagrad`` also starts it at 0.1 and puts ``eps`` inside the root.
 
     Args:
         lr: learning rate :math:`\eta`, ``0 < lr``, finite.
@@ -317,7 +317,9 @@ def rmsprop(
     ``buf = momentum * buf + g / d`` and steps ``-lr * buf``: identical iterates for a constant
     learning rate. PyTorch's ``alpha`` (default 0.99) is our ``decay``; its ``eps`` (1e-8) is
     added after the root, as here by default; TensorFlow puts it inside the root
-    (``eps_inside_sqrt=True``). PyTorch and Keras start :math:`r_0 = 0`; TF1's
+    (``eps_inside_sqrt=True``: the ``ApplyRMSProp`` kernel, TF1, Keras 3 and ``tf.keras``
+    from 2.11; TF2's legacy ``optimizer_v2`` RMSprop with ``momentum=0`` adds it after the
+    root). PyTorch and Keras start :math:`r_0 = 0`; TF1's
     ``tf.train.RMSPropOptimizer`` starts it at 1 (replace ``state.mean_square`` to match).
     Nesterov momentum follows Goodfellow et al., Algorithm 8.6, rewritten so the gradient is
     taken at the current point (the iterates are that algorithm's look-ahead points).
