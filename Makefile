@@ -11,7 +11,7 @@ JB := $(BIN)/jupyter-book
 BUILD := _build
 JOBS ?= 2
 
-.PHONY: help setup book book-clean test lint unit chapters build-clean browser chromium timings \
+.PHONY: help setup book test lint unit chapters build-clean browser chromium timings \
 	benchmark clean
 
 help:
