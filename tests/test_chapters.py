@@ -1,11 +1,12 @@
-"""Every chapter runs top to bottom as a notebook (jupytext reads the MyST text notebook,
-nbclient executes it in the chapter's folder, as Jupyter Book does)."""
+"""Every chapter runs top to bottom as a notebook, as Jupyter Book runs it
+(tests/notebooks.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from notebooks import execute_chapter
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(
@@ -16,16 +17,7 @@ CHAPTERS = sorted(
 @pytest.mark.chapters
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_chapter_executes(path):
-    jupytext = pytest.importorskip("jupytext")
-    nbclient = pytest.importorskip("nbclient")
-    notebook = jupytext.read(path)
-    client = nbclient.NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()  # raises CellExecutionError, with the traceback, on any failing cell
+    notebook = execute_chapter(path)  # raises, with the traceback, on any failing cell
     errors = [
         out
         for cell in notebook.cells

@@ -40,6 +40,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from notebooks import execute_chapter
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
@@ -466,20 +467,14 @@ def text_outputs(notebook) -> list[list[tuple]]:
 def test_text_outputs_are_deterministic(md):
     """The book build's execution (from its cache) and a fresh one give the same text."""
     jupytext = pytest.importorskip("jupytext")
-    nbclient = pytest.importorskip("nbclient")
     jupyter_cache = pytest.importorskip("jupyter_cache")
-    notebook = jupytext.read(md)
     cache = jupyter_cache.get_cache(BUILD / ".jupyter_cache")
     try:
-        record = cache.match_cache_notebook(notebook)
+        record = cache.match_cache_notebook(jupytext.read(md))
     except KeyError:
         pytest.fail(f"{md.name} is not in the book's execution cache: rebuild the book")
     built = cache.get_cache_bundle(record.pk).nb
-    resources = {"metadata": {"path": str(md.parent)}}
-    client = nbclient.NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources=resources
-    )
-    client.execute()
+    notebook = execute_chapter(md)
     built_text, fresh_text = text_outputs(built), text_outputs(notebook)
     diffs = [
         f"code cell {i}: build {a!r}\n            fresh {b!r}"
