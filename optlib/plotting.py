@@ -8,8 +8,141 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["contour", "trajectories", "ball_animation", "ball_grid_animation",
+__all__ = ["BOOK_STYLE", "PALETTE", "METHOD_STYLES", "method_style", "use_book_style",
+           "contour", "trajectories", "ball_animation", "ball_grid_animation",
            "animation_html"]
+
+# Okabe & Ito's colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"),
+# without its yellow, which is too light on a white page; a neutral grey takes its place.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+    "grey": "#8C8C8C",
+}
+
+# The book's one figure style (``plt.style.use(BOOK_STYLE)``, or :func:`use_book_style`):
+# sized for the text column (about 750 px), labels legible at that size, no top/right spines,
+# a light grid, and the palette above as the colour cycle.
+BOOK_STYLE = {
+    "figure.figsize": (7.2, 3.4),
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "font.size": 11,
+    "axes.titlesize": 11.5,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 9.5,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "lines.markersize": 4.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "0.9",
+    "grid.linewidth": 0.7,
+    "axes.axisbelow": True,
+    "axes.prop_cycle": f"cycler(color={list(PALETTE.values())!r})",
+    # Fixed ids in SVG output, so a figure renders to the same text every time.
+    "svg.hashsalt": "rolling-downhill",
+    "svg.fonttype": "path",
+}
+
+# One colour and line style per method, the same on every page: a family shares a colour
+# where it shares an idea (the momentum methods are blue, the RMSProp family green/purple,
+# Adam's family orange/vermillion), and the line style tells members apart.
+METHOD_STYLES = {
+    "gd": {"label": "gradient descent", "color": PALETTE["black"], "linestyle": "-"},
+    "momentum": {"label": "momentum", "color": PALETTE["blue"], "linestyle": "-"},
+    "nesterov": {"label": "Nesterov", "color": PALETTE["sky blue"], "linestyle": "-."},
+    "adagrad": {"label": "Adagrad", "color": PALETTE["bluish green"], "linestyle": ":"},
+    "rmsprop": {"label": "RMSProp", "color": PALETTE["bluish green"], "linestyle": "-"},
+    "rmsprop_momentum": {"label": "RMSProp with momentum", "color": PALETTE["reddish purple"],
+                         "linestyle": "-"},
+    "rmsprop_nesterov": {"label": "RMSProp with Nesterov", "color": PALETTE["reddish purple"],
+                         "linestyle": "-."},
+    "rmsprop_centered": {"label": "centered RMSProp", "color": PALETTE["reddish purple"],
+                         "linestyle": ":"},
+    "adadelta": {"label": "Adadelta", "color": PALETTE["grey"], "linestyle": "--"},
+    "adam": {"label": "Adam", "color": PALETTE["orange"], "linestyle": "--"},
+    "amsgrad": {"label": "AMSGrad", "color": PALETTE["vermillion"], "linestyle": ":"},
+    "adamw": {"label": "AdamW", "color": PALETTE["vermillion"], "linestyle": "--"},
+    "adamax": {"label": "Adamax", "color": PALETTE["orange"], "linestyle": ":"},
+    "nadam": {"label": "NAdam", "color": PALETTE["orange"], "linestyle": "-."},
+}
+
+# Other names the chapters use for the same methods.
+_ALIASES = {
+    "gradient descent": "gd", "sgd": "gd", "gradient_descent": "gd",
+    "heavy ball": "momentum", "heavy_ball": "momentum", "sgd with momentum": "momentum",
+    "nesterov momentum": "nesterov", "sgd with nesterov": "nesterov",
+    "rmsprop with momentum": "rmsprop_momentum", "rmsprop+momentum": "rmsprop_momentum",
+    "rms+mom": "rmsprop_momentum", "rmsprop + momentum": "rmsprop_momentum",
+    "rmsprop with nesterov": "rmsprop_nesterov", "rmsprop+nesterov": "rmsprop_nesterov",
+    "centered rmsprop": "rmsprop_centered", "rmsprop (centered)": "rmsprop_centered",
+}
+
+
+def method_style(name: str) -> dict:
+    """The book's colour, line style and display label of the method called ``name``.
+
+    Names are matched without regard to case, and the chapters' other names for a method
+    (``"heavy ball"``, ``"SGD"``, ``"RMSProp with momentum"``) are understood. Returns a new
+    dict with ``color``, ``linestyle`` and ``label``, ready for ``ax.plot(..., **style)``.
+
+    >>> method_style("Adam")
+    {'label': 'Adam', 'color': '#E69F00', 'linestyle': '--'}
+    >>> method_style("heavy ball") == method_style("momentum")
+    True
+    >>> method_style("lbfgs")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: method_style: unknown method 'lbfgs'; known: gd, momentum, nesterov, ...
+    """
+    key = " ".join(str(name).lower().split())
+    key = _ALIASES.get(key, key)
+    if key not in METHOD_STYLES:
+        raise ValueError(
+            f"method_style: unknown method {name!r}; known: {', '.join(METHOD_STYLES)} "
+            "(and their usual names, e.g. 'heavy ball', 'RMSProp with momentum')")
+    return dict(METHOD_STYLES[key])
+
+
+def _line_style(label, index):
+    """The method's style where ``label`` names a method, else the palette's ``index``-th."""
+    try:
+        style = method_style(label)
+    except ValueError:
+        cycle = list(PALETTE.values())
+        return {"color": cycle[index % len(cycle)]}
+    style.pop("label")
+    return style
+
+
+def use_book_style(figure_format: str = "svg") -> None:
+    """Apply :data:`BOOK_STYLE` and make notebook figures crisp on high-density screens.
+
+    ``figure_format`` is ``"svg"`` (vector; the book's default for line and contour plots) or
+    ``"retina"`` (PNG at twice the resolution, displayed at its normal size; for heatmaps and
+    dense scatter plots, whose SVG is heavy). Outside IPython only the style is applied.
+    """
+    import matplotlib.pyplot as plt
+
+    if figure_format not in ("svg", "retina"):
+        raise ValueError(f"figure_format must be 'svg' or 'retina', got {figure_format!r}")
+    plt.style.use(BOOK_STYLE)
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats(figure_format)
 
 
 def contour(ax, problem, xlim, ylim, *, levels=20, n=200, log=False, **kwargs):
@@ -34,20 +167,26 @@ def contour(ax, problem, xlim, ylim, *, levels=20, n=200, log=False, **kwargs):
     return cs
 
 
-def trajectories(ax, paths: dict, *, markers=True, **kwargs):
-    """Draw 2-D iterate paths ``{label: array of shape (steps + 1, 2)}`` on ``ax``."""
+def trajectories(ax, paths: dict, *, markers=True, legend=True, **kwargs):
+    """Draw 2-D iterate paths ``{label: array of shape (steps + 1, 2)}`` on ``ax``.
+
+    A label that names a method (:func:`method_style`) gets that method's colour and line
+    style; other labels take the palette in order. ``kwargs`` (e.g. ``color``) override both.
+    """
     lines = []
-    for label, xs in paths.items():
+    for i, (label, xs) in enumerate(paths.items()):
         xs = np.asarray(xs)
+        style = dict(_line_style(label, i), **kwargs)
         (line,) = ax.plot(xs[:, 0], xs[:, 1], marker="o" if markers else None,
-                          markersize=2.5, linewidth=1.2, label=label, **kwargs)
+                          markersize=3, linewidth=1.5, label=label, **style)
         lines.append(line)
-    ax.legend(loc="best", fontsize="small")
+    if legend:
+        ax.legend(loc="best")
     return lines
 
 
 def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, start=0, trail=0,
-                   time_label="step", figsize=(7.5, 3.2), dpi=60, interval=80):
+                   time_label="step", figsize=(7.2, 3.2), dpi=90, interval=80):
     """A ``FuncAnimation`` of balls rolling on the curve ``y = f(x)``, one per path.
 
     ``paths`` maps a label to a 1-D array of iterates, all on the same clock. The left panel
@@ -72,7 +211,7 @@ def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, start=0, trail
     ax_curve.set_xlabel("x")
     ax_curve.set_ylabel("f(x)")
     clock = ax_time.text(0.5, 1.02, f"{time_label} {start}", transform=ax_time.transAxes,
-                         ha="center", va="bottom", fontsize="small")  # sized for tight_layout
+                         ha="center", va="bottom")  # sized for tight_layout
     ax_time.set_xlim(start, start + (n - 1) * every)
     lo = min(float(np.min(v[:n])) for v in data.values())
     hi = max(float(np.max(v[:n])) for v in data.values())
@@ -82,14 +221,14 @@ def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, start=0, trail
     ax_time.set_ylabel("x")
     balls, trails, traces = [], [], []
     for i, k in enumerate(labels):
-        color = f"C{i}"
+        color = _line_style(k, i)["color"]
         (ball,) = ax_curve.plot([], [], "o", color=color, markersize=8, label=k)
         (dots,) = ax_curve.plot([], [], ".", color=color, markersize=3, alpha=0.5)
         (trace,) = ax_time.plot([], [], "-", color=color, linewidth=1.2)
         balls.append(ball)
         trails.append(dots)
         traces.append(trace)
-    ax_curve.legend(loc="upper left", fontsize="small")
+    ax_curve.legend(loc="upper left")
     fig.tight_layout()
 
     def draw(frame):
@@ -108,15 +247,16 @@ def ball_animation(f, paths: dict, *, xlim, frames=None, every=1, start=0, trail
     return anim
 
 
-def ball_grid_animation(f, paths: dict, *, xlim, frames=48, ncols=4, trail=6,
-                        figsize=None, dpi=60, interval=100):
+def ball_grid_animation(f, paths: dict, *, xlim, frames=48, ncols=2, trail=6,
+                        figsize=None, dpi=80, interval=100):
     """A ``FuncAnimation`` with one panel per path, each path on its own clock.
 
     ``paths`` maps a label to a 1-D array of iterates; each path is resampled to ``frames``
     evenly spaced iterates from its first to its last, so paths of very different lengths
     (methods whose time scales differ by orders of magnitude) play side by side. Each panel
     shows the curve ``y = f(x)`` over ``xlim``, the ball, ``trail`` earlier sampled
-    positions, and the current step number.
+    positions, and the current step number. The defaults (two panels a row, each about
+    430 px wide) keep titles and step counts legible at the text column's width.
     """
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
@@ -124,7 +264,7 @@ def ball_grid_animation(f, paths: dict, *, xlim, frames=48, ncols=4, trail=6,
     labels = list(paths)
     nrows = -(-len(labels) // ncols)
     if figsize is None:
-        figsize = (2.0 * ncols, 1.7 * nrows)
+        figsize = (4.6 * ncols / 2 + 0.2, 2.2 * nrows)
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, dpi=dpi, sharey=True,
                              squeeze=False)
     xs = np.linspace(*xlim, 300)
@@ -136,12 +276,11 @@ def ball_grid_animation(f, paths: dict, *, xlim, frames=48, ncols=4, trail=6,
         picks.append((v, idx))
         ax.plot(xs, f(xs), color="0.6", linewidth=1)
         ax.set_xlim(*xlim)
-        ax.set_title(k, fontsize="small")
-        ax.tick_params(labelsize="x-small")
-        color = f"C{i}"
+        ax.set_title(k)
+        color = _line_style(k, i)["color"]
         (dots,) = ax.plot([], [], ".", color=color, markersize=3, alpha=0.5)
         (ball,) = ax.plot([], [], "o", color=color, markersize=7)
-        clock = ax.text(0.03, 0.93, "", transform=ax.transAxes, va="top", fontsize="x-small")
+        clock = ax.text(0.03, 0.93, "", transform=ax.transAxes, va="top")
         balls.append(ball)
         trails.append(dots)
         clocks.append(clock)
