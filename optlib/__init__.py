@@ -69,7 +69,9 @@ names given.
      - Zeiler 2012: no learning rate (``lr=1``)
      - ``Adadelta(lr=1.0, rho=0.9, eps=1e-6)``: same
      - Keras: ``learning_rate=0.001``, ``rho=0.95``, ``epsilon=1e-7``
-     - ``adadelta``: same form
+     - ``adadelta(learning_rate)``: same form, once a learning rate is given; with its default
+       ``learning_rate=None`` (optax 0.2.8) the update is not multiplied by :math:`-1`, so it
+       climbs uphill
    * - ``adam(lr, beta1, beta2, eps=1e-8)``: :math:`\epsilon` added to :math:`\sqrt{\hat v}`
      - Kingma & Ba 2015, Alg. 1: same
      - ``Adam(betas=(β1, β2))``: same

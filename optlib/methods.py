@@ -524,10 +524,14 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, amsgrad=False) -> Optimizer:
 
     **Conventions.** :math:`\epsilon` is added to the bias-corrected root, as in the paper's
     Algorithm 1, ``torch.optim.Adam`` and ``optax.adam`` (identical iterates to PyTorch's).
-    TensorFlow/Keras use the paper's "ε-hat" form (end of Section 2), adding :math:`\epsilon`
-    to the uncorrected root: the same as ours with :math:`\epsilon\sqrt{1-\beta_2^t}`; Keras'
-    default ``epsilon`` is 1e-7. AMSGrad follows PyTorch: the maximum is of the raw
-    :math:`v_t`, bias-corrected afterwards (Reddi et al.'s Algorithm 2 has no bias correction).
+    TensorFlow/Keras use the paper's "ε-hat" form (end of Section 2): no bias-corrected
+    moments, the step :math:`-\eta_t m_t / (\sqrt{v_t} + \hat\epsilon)` with
+    :math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)`. That is ours with an
+    :math:`\epsilon` that changes with the step,
+    :math:`\epsilon_t = \hat\epsilon/\sqrt{1-\beta_2^t}` (larger than :math:`\hat\epsilon`
+    in the first steps, tending to it); Keras' default ``epsilon`` (:math:`\hat\epsilon`) is
+    1e-7. AMSGrad follows PyTorch: the maximum is of the raw :math:`v_t`, bias-corrected
+    afterwards (Reddi et al.'s Algorithm 2 has no bias correction).
 
     Args:
         lr: learning rate :math:`\eta`, ``0 < lr``, finite.

@@ -374,3 +374,54 @@ def test_symbolic_hyperparameters_skip_the_numeric_checks():
     optlib.nadam(lr=eta, momentum_decay=sp.Symbol("psi"))
     optlib.adagrad(lr=eta, initial_accumulator=sp.Symbol("s0"))
     optlib.momentum(lr=-eta, momentum=sp.Integer(2))  # symbols are taken as given
+
+
+# --------------------------------------------------------------------------------------------
+# Keras' "epsilon-hat" form of Adam is ours with eps_t = eps_hat / sqrt(1 - beta2^t)
+# --------------------------------------------------------------------------------------------
+
+
+def _keras_adam(grad_fn, x0, steps, lr, beta1, beta2, eps_hat):
+    """Keras 3's Adam written out: raw moments, ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``."""
+    x, m, v = np.array(x0, dtype=float), np.zeros_like(x0), np.zeros_like(x0)
+    xs = [x]
+    for t in range(1, steps + 1):
+        g = grad_fn(x)
+        m = m + (g - m) * (1 - beta1)
+        v = v + (g * g - v) * (1 - beta2)
+        lr_t = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
+        x = x - lr_t * m / (np.sqrt(v) + eps_hat)
+        xs.append(x)
+    return np.array(xs)
+
+
+def _adam_with_eps_per_step(grad_fn, x0, steps, lr, beta1, beta2, eps_of_t):
+    """optlib.adam, its eps replaced at step t by ``eps_of_t(t)`` (the state is eps-free)."""
+    x = np.array(x0, dtype=float)
+    state = optlib.adam(lr, beta1, beta2).init(x)
+    xs = [x]
+    for t in range(1, steps + 1):
+        step, state = optlib.adam(lr, beta1, beta2, eps=eps_of_t(t)).update(grad_fn(x), state, x)
+        x = x + step
+        xs.append(x)
+    return np.array(xs)
+
+
+def test_keras_eps_hat_form_is_ours_with_eps_divided_by_the_root():
+    """The Adam docstring's mapping, checked on whole trajectories of the ravine.
+
+    ``eps_hat`` is large (0.5) so that where eps sits changes the iterates visibly: the
+    mapping ``eps_hat * sqrt(1 - beta2^t)`` (the docstring's former claim) must fail.
+    """
+    grad = optlib.problems.ravine().grad
+    x0, lr, beta1, beta2, eps_hat = np.array([-5.0, 2.0]), 0.1, 0.9, 0.999, 0.5
+    keras = _keras_adam(grad, x0, 200, lr, beta1, beta2, eps_hat)
+
+    def ours(eps_of_t):
+        return _adam_with_eps_per_step(grad, x0, 200, lr, beta1, beta2, eps_of_t)
+
+    right = ours(lambda t: eps_hat / math.sqrt(1 - beta2**t))
+    wrong = ours(lambda t: eps_hat * math.sqrt(1 - beta2**t))
+    scale = np.max(np.abs(keras))
+    assert np.max(np.abs(right - keras)) <= 1e-12 * scale
+    assert np.max(np.abs(wrong - keras)) > 1e-2 * scale

@@ -140,6 +140,33 @@ def test_adam_bias_correction_on_a_constant_gradient(t):
     assert _zero(step + eta)
 
 
+def test_keras_eps_hat_form_is_ours_with_eps_divided_by_the_root():
+    """Keras' Adam step from any state equals optlib's with eps = eps_hat / sqrt(1 - beta2^t).
+
+    Keras (3.x, ``keras/src/optimizers/adam.py``) keeps the raw moments and steps
+    ``-lr_t m_t / (sqrt(v_t) + eps_hat)`` with ``lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)``.
+    The step count t is a symbol, the previous moments are symbols: an identity for every step.
+    """
+    t, m_prev, v_prev, eps_hat = sp.symbols("t m_prev v_prev epsilon_hat", positive=True)
+    c1, c2 = sp.symbols("c1 c2", positive=True)  # beta = 1 - c, so SymPy knows beta < 1
+    beta1, beta2 = 1 - c1, 1 - c2
+    state = optlib.AdamState(t - 1, m_prev, v_prev, sp.S.Zero)
+    m = beta1 * m_prev + (1 - beta1) * g
+    v = beta2 * v_prev + (1 - beta2) * g**2
+    lr_t = eta * sp.sqrt(1 - beta2**t) / (1 - beta1**t)
+    keras = -lr_t * m / (sp.sqrt(v) + eps_hat)
+
+    def ours(eps_t):
+        return optlib.adam(lr=eta, beta1=beta1, beta2=beta2, eps=eps_t).update(g, state, x)[0]
+
+    assert _zero(ours(eps_hat / sp.sqrt(1 - beta2**t)) - keras)
+    # the docstring's former claim, eps_hat * sqrt(1 - beta2^t), has a counterexample
+    wrong = ours(eps_hat * sp.sqrt(1 - beta2**t)) - keras
+    point = {t: 1, c1: sp.Rational(1, 10), c2: sp.Rational(1, 1000), g: 1, eta: 1,
+             m_prev: 0, v_prev: 0, eps_hat: sp.Rational(1, 10)}
+    assert abs(float(wrong.subs(point))) > 0.5  # -0.24 (Keras) against -0.997
+
+
 def test_adamw_first_step():
     opt = optlib.adamw(lr=eta, beta1=b1, beta2=b2, eps=0, weight_decay=lam)
     step, _ = opt.update(g, opt.init(x), x)
