@@ -12,7 +12,7 @@ BUILD := _build
 JOBS ?= 2
 
 .PHONY: help setup book test lint unit chapters build-clean browser chromium timings \
-	benchmark clean
+	benchmark clean notebooks
 
 help:
 	@echo "make book   set up .venv, build the book (cached chapters re-run when optlib changes)"
@@ -43,7 +43,7 @@ lint: setup
 	$(BIN)/ruff check optlib tests benchmarks chapters/_ext
 
 unit: setup
-	$(BIN)/python -m pytest -n $(JOBS) --doctest-modules optlib tests -m "not browser and not chapters"
+	$(BIN)/python -m pytest -n $(JOBS) --doctest-modules optlib tests -m "not browser and not chapters and not notebooks"
 
 chapters: setup
 	$(BIN)/python -m pytest -n $(JOBS) tests -m chapters
@@ -59,7 +59,14 @@ browser: setup chromium
 	  "run 'make book' or 'make build-clean' first" >&2; exit 1; }
 	$(BIN)/python -m pytest -n $(JOBS) tests/test_site.py -m browser
 
-test: lint unit chapters build-clean browser
+# The notebook downloads of the built site: readable without the book, and two of them run in
+# a fresh venv with only `pip install ".[book]"` (tests/test_notebooks.py); needs a build.
+notebooks: setup
+	@test -f $(BUILD)/html/index.html || { echo "make notebooks: no book in $(BUILD)/html:" \
+	  "run 'make book' or 'make build-clean' first" >&2; exit 1; }
+	$(BIN)/python -m pytest tests/test_notebooks.py -m notebooks
+
+test: lint unit chapters build-clean browser notebooks
 
 # Build times of `make book` in a scratch copy: from clean, with nothing changed, after an
 # edit to optlib (README, "Build speed").

@@ -16,11 +16,16 @@ does four things that Jupyter Book 1 does not do on its own:
    offered, so its two page hooks are disconnected. Matplotlib's ``to_jshtml`` animations
    link Font Awesome 4 from ``maxcdn.bootstrapcdn.com`` for their button icons; the link is
    removed from the HTML outputs (the theme's own Font Awesome 6 draws the same icons).
-3. **Notebook downloads.** Every chapter is a MyST text notebook; jupytext converts it to
-   ``.ipynb`` (code and text, no outputs: run it to get them) next to the page sources
-   (``_sources/chapters/NAME.ipynb``), and the theme's download menu offers it as ``.ipynb``
-   (the theme does this by itself only when a Binder/Colab launch button is configured, and
-   then copies MyST-NB's ``jupyter_execute`` notebook, which lacks outputs after a cache hit).
+3. **Notebook downloads.** Every chapter is a MyST text notebook; the page offers it as an
+   ``.ipynb`` for plain Jupyter (``_sources/chapters/NAME.ipynb``, in the theme's download
+   menu): jupytext's conversion with the outputs of the book's own execution (from MyST-NB's
+   execution cache, so a cached rebuild writes the same file), the glued numbers written in
+   as text (formatted by MyST-NB's own function), theorems, proofs, exercises, solutions and
+   admonitions as plain Markdown, references and citations as the book prints them, and
+   ``from myst_nb import glue`` replaced by a stand-in, so that it runs with ``optlib[book]``
+   alone (the theme offers a download by itself only when a Binder/Colab launch button is
+   configured, and then copies MyST-NB's ``jupyter_execute`` notebook, which lacks outputs
+   after a cache hit).
 4. **Cache aware of optlib.** The execution cache keys on the code cells only, so a change to
    ``optlib`` would not re-run cached chapters. The SHA-256 of ``optlib/*.py`` is stored in
    ``_build/.optlib-hash`` after each successful build; when it differs (or is missing), the
@@ -140,20 +145,371 @@ def _strip_cdn_stylesheets(app: Sphinx, doctree: nodes.document, docname: str) -
 
 
 # --- 3. notebook downloads -----------------------------------------------------------------
+#
+# The download is the chapter as a reader can run and read it in plain Jupyter: the outputs
+# of the book's own execution (read back from MyST-NB's execution cache, which holds the
+# executed notebook on a clean build and on a cached rebuild alike), the glued numbers
+# written in as text, MyST directives and roles turned into plain Markdown, and
+# ``from myst_nb import glue`` replaced by a stand-in that needs no Sphinx.
+
+GLUE_IMPORT = re.compile(r"^(\s*)from\s+myst_nb\s+import\s+glue\s*$", re.MULTILINE)
+GLUE_STANDIN = '''\
+{indent}def glue(name, value, display=True):
+{indent}    """The book's glue, outside the book: shows ``value`` when ``display`` is true."""
+{indent}    if display:
+{indent}        from IPython.display import display as _display
+{indent}        _display(value)'''
+GLUE_MIME_PREFIX = "application/papermill.record/"  # myst_nb.ext.glue.GLUE_PREFIX
+ROLE_OR_CODE = re.compile(r"\{([A-Za-z][\w:+.-]*)\}`([^`]*)`|(?P<code>`+[^`]*`+)")
+FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\s*(?P<info>.*?)\s*$")
+DIRECTIVE_INFO = re.compile(r"^\{(?P<name>[\w:.-]+)\}\s*(?P<arg>.*)$")
+OPTION = re.compile(r"^:(?P<key>[\w-]+):\s*(?P<value>.*)$")
+TARGET = re.compile(r"^\s*\((?P<label>[^()\s]+)\)=\s*$")
+LABELLED_MATH_END = re.compile(r"^(?P<head>.*)\$\$\s*\((?P<label>[^()\s]+)\)\s*$")
+EXPLICIT_TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
+ADMONITIONS = {
+    "note", "tip", "hint", "important", "warning", "caution", "attention", "danger",
+    "error", "seealso", "margin", "sidebar", "topic", "epigraph",
+}
 
 
-def chapter_notebook(source: Path) -> str:
-    """The MyST text notebook ``source`` as ``.ipynb`` text (jupytext), without outputs.
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip("\n").split("\n"))
 
-    Cell ids are derived from the position and the source, so two builds write the same file.
+
+class ReaderMarkdown:
+    """MyST Markdown of one chapter as plain (Jupyter) Markdown.
+
+    ``glue`` maps a glue key to its MIME bundle (from the executed notebook); ``index`` holds
+    what the book resolved while building (see :func:`book_index`): ``labels`` (a label as
+    the book prints a reference to it, e.g. "Theorem 3.1", a section title, "(8.1)"),
+    ``numbers`` (a labelled block's number as the book prints it, e.g. "Exercise 3.2"),
+    ``docs`` (a document's title), ``cites`` (a bibliography key as author and year).
+    Unknown labels read as the label itself; an unknown glue key raises ``KeyError``.
+    """
+
+    def __init__(self, glue: dict[str, dict], index: dict[str, dict] | None = None):
+        self.glue = glue
+        self.index = {"labels": {}, "numbers": {}, "docs": {}, "cites": {}, "bib": {}}
+        self.index.update(index or {})
+        self.cited: list[str] = []
+        self.exercises: dict[str, str] = {}
+        self.counters: dict[str, int] = {}
+
+    # roles
+    def glue_text(self, role: str, text: str) -> str:
+        from myst_nb.core.variables import format_plain_text
+
+        kind = role.split(":", 1)[1] if ":" in role else ""
+        key, fmt = text, ""
+        if kind == "text":
+            key, fmt = text.rsplit(":", 1) if ":" in text else (text, "s")
+        elif kind == "md":
+            key = text.rsplit(":", 1)[0] if ":" in text else text
+        key = key.split("::", 1)[-1]
+        data = self.glue[key]
+        if kind == "md" and "text/markdown" in data:
+            return data["text/markdown"]
+        if kind in ("", "any") and "text/markdown" in data:
+            return data["text/markdown"]
+        if kind in ("", "any") and "text/latex" in data:
+            return data["text/latex"]
+        return format_plain_text(data["text/plain"], fmt)
+
+    def cite(self, role: str, text: str) -> str:
+        keys = [k.strip() for k in text.split(",") if k.strip()]
+        self.cited += [k for k in keys if k not in self.cited]
+        authors = [self.index["cites"].get(k, (f"[{k}]", "")) for k in keys]
+        if role.endswith(":t"):
+            return "; ".join(f"{a} ({y})" if y else a for a, y in authors)
+        return "(" + "; ".join(f"{a}, {y}" if y else a for a, y in authors) + ")"
+
+    def role(self, match: re.Match) -> str:
+        role, text = match.group(1), match.group(2)
+        if role == "glue" or role.startswith("glue:"):
+            return self.glue_text(role, text)
+        if role.startswith("cite"):
+            return self.cite(role, text)
+        if role == "math":
+            return f"${text}$"
+        explicit = EXPLICIT_TARGET.match(text)
+        if role in ("ref", "numref", "doc", "prf:ref", "eq", "term", "any", "abbr"):
+            if explicit and role != "eq":
+                shown, target = explicit.group("text"), explicit.group("target")
+                if role == "numref" and "%s" in shown:
+                    number = self.index["labels"].get(target, target).split(" ")[-1]
+                    return shown.replace("%s", number)
+                return shown
+            if role == "doc":
+                stem = text.removesuffix(".md").rsplit("/", 1)[-1]
+                return self.index["docs"].get(stem, stem)
+            if role == "eq":
+                return self.index["labels"].get(text, f"({text})")
+            return self.index["labels"].get(text, text)
+        if role.startswith(("py:", "func", "class", "meth", "attr", "mod", "obj")):
+            target = explicit.group("target") if explicit else text
+            target = target.lstrip("~!")
+            return f"`{target}()`" if role.endswith("func") else f"`{target}`"
+        return explicit.group("text") if explicit else text
+
+    def inline(self, text: str) -> str:
+        """Roles in ``text`` replaced; inline code left as it is."""
+        return ROLE_OR_CODE.sub(lambda m: m.group(0) if m.group("code") else self.role(m), text)
+
+    # directives
+    def title_of(self, kind: str, label: str | None) -> str:
+        if label and label in self.index["numbers"]:
+            return self.index["numbers"][label]
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        return f"{kind.title()} {self.counters[kind]}"
+
+    def directive(self, name: str, arg: str, options: dict[str, str], body: str) -> str:
+        kind = name.split(":")[-1]
+        label = options.get("label")
+        arg = self.inline(arg)
+        if name.startswith("prf:") and kind == "proof":
+            return f"**Proof.** {self.convert(body).strip()} ∎"
+        if name.startswith("prf:") or name == "exercise":
+            title = self.title_of(kind, label)
+            if name == "exercise" and label:
+                self.exercises[label] = title
+            head = f"**{title}**" + (f" ({arg})" if arg else "")
+            return _quote(f"{head}\n\n{self.convert(body).strip()}")
+        if name in ("solution-start", "solution"):
+            target = arg.strip()
+            exercise = self.exercises.get(target) or self.index["numbers"].get(target, target)
+            head = f"**Solution to {exercise}**"
+            return head if name == "solution-start" else f"{head}\n\n{self.convert(body)}"
+        if name == "solution-end":
+            return "*(end of the solution)*"
+        if name == "admonition" or name in ADMONITIONS:
+            title = arg if name == "admonition" else name.title() + (f": {arg}" if arg else "")
+            return _quote(f"**{title}**\n\n{self.convert(body).strip()}")
+        if name == "math":
+            number = self.index["labels"].get(label or "", "").strip("()")
+            tag = f"\\tag{{{number}}}" if number else ""
+            return f"$$\n{body.strip()}{tag}\n$$"
+        if name in ("code", "code-block", "sourcecode"):
+            return f"```{arg}\n{body.rstrip()}\n```"
+        if name == "bibliography":
+            return self.bibliography()
+        if name in ("figure", "image"):
+            return f"![{self.convert(body).strip()}]({arg})"
+        if name == "eval-rst":
+            return "*(generated reference documentation: see the book)*"
+        return _quote(f"**{arg or name}**\n\n{self.convert(body).strip()}")
+
+    def bibliography(self) -> str:
+        keys = sorted((k for k in self.cited if k in self.index["bib"]),
+                      key=lambda k: self.index["cites"].get(k, (k, "")))
+        return "\n".join("- " + " ".join(self.index["bib"][k].split()) for k in keys)
+
+    def convert(self, text: str) -> str:
+        """``text`` (MyST Markdown) as plain Markdown."""
+        lines, out, i = text.split("\n"), [], 0
+        while i < len(lines):
+            line = lines[i]
+            fence = FENCE.match(line)
+            if TARGET.match(line):
+                i += 1
+                continue
+            if line.lstrip().startswith("%") and not line.lstrip().startswith("%%"):
+                i += 1  # a MyST comment
+                continue
+            if fence is None:
+                math_end = LABELLED_MATH_END.match(line)
+                if math_end and "$$" in "\n".join(out[-200:]) + math_end.group("head"):
+                    number = self.index["labels"].get(math_end.group("label"), "").strip("()")
+                    tag = f"\\tag{{{number}}}" if number else ""
+                    out.append(self.inline(math_end.group("head")) + f"{tag}$$")
+                else:
+                    out.append(self.inline(line))
+                i += 1
+                continue
+            marker, info = fence.group("fence"), fence.group("info")
+            end = i + 1
+            while end < len(lines):
+                close = FENCE.match(lines[end])
+                if (close and not close.group("info") and close.group("fence")[0] == marker[0]
+                        and len(close.group("fence")) >= len(marker)):
+                    break
+                end += 1
+            body_lines = lines[i + 1 : end]
+            i = end + 1
+            directive = DIRECTIVE_INFO.match(info)
+            if directive is None:  # a code block: as it is
+                out.append(f"{marker}{info}\n" + "\n".join(body_lines) + f"\n{marker}")
+                continue
+            options: dict[str, str] = {}
+            if body_lines and body_lines[0].strip() == "---":
+                stop = body_lines.index("---", 1) if "---" in body_lines[1:] else 0
+                for option_line in body_lines[1:stop]:
+                    key, _, value = option_line.partition(":")
+                    options[key.strip()] = value.strip()
+                body_lines = body_lines[stop + 1 :]
+            while body_lines and OPTION.match(body_lines[0]):
+                option = OPTION.match(body_lines[0])
+                options[option.group("key")] = option.group("value")
+                body_lines = body_lines[1:]
+            out.append(
+                self.directive(
+                    directive.group("name"), directive.group("arg"), options,
+                    "\n".join(body_lines),
+                )
+            )
+        return "\n".join(out)
+
+
+def without_myst_nb(code: str) -> str:
+    """``code`` with ``from myst_nb import glue`` replaced by a stand-in (no Sphinx needed)."""
+    return GLUE_IMPORT.sub(lambda m: GLUE_STANDIN.format(indent=m.group(1)), code)
+
+
+def cell_tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def reader_notebook(source: Path, executed, index: dict[str, dict] | None = None) -> str:
+    """The chapter ``source`` (MyST text notebook) as ``.ipynb`` text for a reader.
+
+    ``executed`` is the book's executed notebook of this chapter (its code cells are the
+    chapter's, in order): its outputs are copied in, except the glue records (invisible
+    outside the book); glued values are written into the text; directives and roles become
+    plain Markdown (:class:`ReaderMarkdown`); ``from myst_nb import glue`` becomes a
+    stand-in; a figure's caption follows its cell; cells folded in the book are collapsed
+    in Jupyter. Cell ids are derived from the position and the source, so two builds write
+    the same file.
     """
     import jupytext
+    import nbformat
 
     notebook = jupytext.read(source)
-    for index, cell in enumerate(notebook.cells):
-        digest = hashlib.sha256(f"{index}\0{cell.source}".encode()).hexdigest()[:12]
-        cell["id"] = f"cell-{index}-{digest}"
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    ran = [cell for cell in executed.cells if cell.cell_type == "code"]
+    if [c.source for c in code] != [c.source for c in ran]:
+        raise ValueError(f"{source}: the executed notebook does not hold this chapter's code")
+    glue: dict[str, dict] = {}
+    for cell, done in zip(code, ran, strict=True):
+        outputs = []
+        for output in done.get("outputs", []):
+            output = nbformat.from_dict(output)
+            record = output.get("metadata", {}).get("scrapbook")
+            if record:
+                prefix = record.get("mime_prefix", "")
+                glue[record["name"]] = {
+                    k.removeprefix(prefix): v for k, v in output.get("data", {}).items()
+                }
+                if prefix:
+                    continue
+            outputs.append(output)
+        cell["outputs"] = outputs
+        cell["execution_count"] = done.get("execution_count")
+        cell.source = without_myst_nb(cell.source)
+    markdown = ReaderMarkdown(glue, index)
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = markdown.convert(cell.source).strip("\n")
+        tags = cell_tags(cell)
+        if cell.cell_type == "code" and {"hide-input", "remove-input", "remove-cell"} & set(tags):
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+        if cell.cell_type == "code" and "remove-cell" in tags:
+            cell.metadata["jupyter"]["outputs_hidden"] = True
+        cells.append(cell)
+        figure = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
+        if cell.cell_type == "code" and figure.get("caption"):
+            name = str(figure.get("name", ""))
+            number = markdown.index["labels"].get(name, "Figure")
+            caption = markdown.convert(str(figure["caption"])).strip()
+            cells.append(nbformat.v4.new_markdown_cell(f"*{number}: {caption}*"))
+    notebook.cells = cells
+    for position, cell in enumerate(notebook.cells):
+        digest = hashlib.sha256(f"{position}\0{cell.source}".encode()).hexdigest()[:12]
+        cell["id"] = f"cell-{position}-{digest}"
+    notebook.metadata.pop("jupytext", None)
     return jupytext.writes(notebook, fmt="ipynb")
+
+
+def book_index(app: Sphinx) -> dict[str, dict]:
+    """What the book resolved, for :class:`ReaderMarkdown`: references as the pages print
+    them (numbers of theorems, exercises, figures and equations; section titles), each
+    document's title, and each bibliography entry as author-year text and as a full line."""
+    env = app.env
+    numbers = getattr(env, "toc_fignumbers", {})
+    fmt = dict(app.config.numfig_format or {})
+
+    def number(docname: str, figtype: str, node_id: str) -> str | None:
+        found = numbers.get(docname, {}).get(figtype, {}).get(node_id)
+        return ".".join(map(str, found)) if found else None
+
+    labels: dict[str, str] = {}
+    blocks: dict[str, str] = {}
+    std = env.get_domain("std")
+    for label, (_doc, _id, title) in std.labels.items():
+        if title:
+            labels[label] = title
+    for label, (docname, node_id) in std.anonlabels.items():
+        for figtype in ("figure", "table", "code-block"):
+            n = number(docname, figtype, node_id)
+            if n:
+                labels[label] = fmt.get(figtype, "Fig. %s") % n
+    for label, entry in getattr(env, "proof_list", {}).items():
+        n = number(entry["docname"], entry.get("countertype", entry["realtype"]), label)
+        text = f"{entry['realtype'].title()} {n}" if n else entry["realtype"].title()
+        labels[label] = blocks[label] = text
+    for label, entry in getattr(env, "sphinx_exercise_registry", {}).items():
+        if entry.get("type") != "exercise":
+            continue
+        n = number(entry["docname"], "exercise", label)
+        labels[label] = blocks[label] = f"Exercise {n}" if n else "Exercise"
+    math = env.get_domain("math")
+    for label, (docname, eqno) in getattr(math, "equations", {}).items():
+        n = number(docname, "displaymath", f"equation-{label}") or str(eqno)
+        labels[label] = f"({n})"
+    docs = {docname.rsplit("/", 1)[-1]: title.astext() for docname, title in env.titles.items()}
+    cites, bib = {}, {}
+    try:
+        from pybtex.database import parse_file
+        from pybtex.plugin import find_plugin
+
+        for bibfile in app.config.bibtex_bibfiles:
+            data = parse_file(str(Path(app.srcdir) / bibfile))
+            style = find_plugin("pybtex.style.formatting", "plain")()
+            for entry in style.format_entries(data.entries.values()):
+                bib[entry.key] = entry.text.render_as("markdown")
+            for key, entry in data.entries.items():
+                names = [
+                    " ".join(n.render_as("text") for n in person.rich_last_names)
+                    for person in entry.persons.get("author", [])
+                ]
+                if len(names) > 2 or "others" in names:
+                    author = f"{names[0]} et al."
+                else:
+                    author = " and ".join(names)
+                cites[key] = (author or key, entry.fields.get("year", ""))
+    except Exception as exc:  # a citation then reads as its key
+        logger.warning("[rolling_site] bibliography not read for the downloads: %s", exc)
+    return {"labels": labels, "numbers": blocks, "docs": docs, "cites": cites, "bib": bib}
+
+
+def executed_notebook(app: Sphinx, source: Path):
+    """The book's execution of ``source``: the executed notebook MyST-NB stored in its
+    execution cache (``_build/.jupyter_cache``; present after a clean build and after a
+    cached rebuild), or ``None``."""
+    import jupytext
+    from jupyter_cache import get_cache
+
+    path = Path(app.config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
+    if not path.is_absolute():
+        path = Path(app.srcdir) / path
+    if not path.exists():
+        return None
+    cache = get_cache(path)
+    try:
+        record = cache.match_cache_notebook(jupytext.read(source))
+    except KeyError:
+        return None
+    return cache.get_cache_bundle(record.pk).nb
 
 
 def _offer_ipynb(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -162,9 +518,29 @@ def _offer_ipynb(app: Sphinx, pagename: str, templatename: str, context: dict, d
     source = Path(app.env.doc2path(pagename))
     if source.suffix != ".md":
         return
+    if app.config.nb_execution_mode != "cache":  # e.g. a one-page build: no download
+        logger.verbose("[rolling_site] %s: no execution cache, no download", pagename)
+        return
+    executed = executed_notebook(app, source)
+    if executed is None:
+        logger.warning(
+            "[rolling_site] %s: no executed notebook in the execution cache; the download "
+            "is not written",
+            pagename,
+            location=pagename,
+        )
+        return
+    if not hasattr(app, "rolling_book_index"):
+        app.rolling_book_index = book_index(app)  # type: ignore[attr-defined]
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(chapter_notebook(source), encoding="utf-8")
+    try:
+        text = reader_notebook(source, executed, app.rolling_book_index)  # type: ignore[attr-defined]
+    except (KeyError, ValueError) as exc:
+        logger.warning("[rolling_site] %s: download not written: %r", pagename, exc,
+                       location=pagename)
+        return
+    target.write_text(text, encoding="utf-8")
     context["ipynb_source"] = f"{pagename}.ipynb"  # read by sphinx-book-theme's download menu
 
 
