@@ -74,6 +74,14 @@ METHOD_STYLES = {
     "adamw": {"label": "AdamW", "color": PALETTE["vermillion"], "linestyle": "--"},
     "adamax": {"label": "Adamax", "color": PALETTE["orange"], "linestyle": ":"},
     "nadam": {"label": "NAdam", "color": PALETTE["orange"], "linestyle": "-."},
+    "radam": {"label": "RAdam", "color": PALETTE["orange"], "linestyle": "-"},
+    "adabelief": {"label": "AdaBelief", "color": PALETTE["vermillion"], "linestyle": "-"},
+    "yogi": {"label": "Yogi", "color": PALETTE["vermillion"], "linestyle": "-."},
+    "lion": {"label": "Lion", "color": PALETTE["sky blue"], "linestyle": "-"},
+    "adafactor": {"label": "Adafactor", "color": PALETTE["grey"], "linestyle": "-"},
+    "muon": {"label": "Muon", "color": PALETTE["blue"], "linestyle": "--"},
+    "schedule_free_adamw": {"label": "schedule-free AdamW", "color": PALETTE["black"],
+                            "linestyle": "--"},
 }
 
 # Other names the chapters use for the same methods.
@@ -85,6 +93,7 @@ _ALIASES = {
     "rms+mom": "rmsprop_momentum", "rmsprop + momentum": "rmsprop_momentum",
     "rmsprop with nesterov": "rmsprop_nesterov", "rmsprop+nesterov": "rmsprop_nesterov",
     "centered rmsprop": "rmsprop_centered", "rmsprop (centered)": "rmsprop_centered",
+    "schedule-free adamw": "schedule_free_adamw", "schedule-free": "schedule_free_adamw",
 }
 
 
@@ -256,7 +265,8 @@ def ball_grid_animation(f, paths: dict, *, xlim, frames=48, ncols=2, trail=6,
     (methods whose time scales differ by orders of magnitude) play side by side. Each panel
     shows the curve ``y = f(x)`` over ``xlim``, the ball, ``trail`` earlier sampled
     positions, and the current step number. The defaults (two panels a row, each about
-    430 px wide) keep titles and step counts legible at the text column's width.
+    375 px wide at 80 dpi, so the figure fills the ~750 px text column) keep titles and step
+    counts legible.
     """
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
@@ -264,7 +274,7 @@ def ball_grid_animation(f, paths: dict, *, xlim, frames=48, ncols=2, trail=6,
     labels = list(paths)
     nrows = -(-len(labels) // ncols)
     if figsize is None:
-        figsize = (4.6 * ncols / 2 + 0.2, 2.2 * nrows)
+        figsize = (4.7 * ncols, 1.9 * nrows)
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, dpi=dpi, sharey=True,
                              squeeze=False)
     xs = np.linspace(*xlim, 300)
@@ -311,6 +321,8 @@ def animation_html(anim, *, embed_limit_mb=2.5, frame_format="png", colors=None,
     :func:`ball_animation`'s) then redraw only their animated artists, which is also much
     faster. Raises ``ValueError`` if the page would exceed ``embed_limit_mb``.
 
+    >>> import pytest  # skipped without matplotlib (optlib[plot]) and IPython
+    >>> _ = pytest.importorskip("matplotlib"), pytest.importorskip("IPython")
     >>> import numpy as np, optlib
     >>> anim = optlib.plotting.ball_animation(abs, {"ball": np.linspace(1, -1, 3)},
     ...                                       xlim=(-1, 1), figsize=(2, 1), dpi=30)
