@@ -248,3 +248,42 @@ def test_download_runs_in_a_fresh_venv(stem, fresh_venv, tmp_path):
     errors = [o for c in ran["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert not errors
     print(f"\n{stem}: fresh venv set-up {setup_seconds:.0f} s (once), executed in {seconds:.0f} s")
+
+
+def imported_modules(code: str) -> set[str]:
+    """Top-level module names that ``code`` (a code cell, IPython magics left out) imports."""
+    import ast
+
+    lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    names = set()
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.notebooks
+def test_every_import_of_every_download_resolves_in_the_fresh_venv(fresh_venv):
+    """What every chapter imports (not only the two chapters run) is in optlib[book]."""
+    nbformat = pytest.importorskip("nbformat")
+    python, _ = fresh_venv
+    if not downloads():
+        pytest.fail(f"no downloads in {DOWNLOADS}: build the book first")
+    wanted: dict[str, set[str]] = {}
+    for path in downloads():
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                for name in imported_modules(cell.source):
+                    wanted.setdefault(name, set()).add(path.stem)
+    assert {"optlib", "numpy", "sympy", "matplotlib", "IPython"} <= set(wanted)
+    check = subprocess.run(
+        [str(python), "-c",
+         "import importlib.util, sys\n"
+         "print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))",
+         *sorted(wanted)],
+        capture_output=True, text=True, check=True,
+    )
+    missing = check.stdout.split()
+    assert not missing, {name: sorted(wanted[name]) for name in missing}

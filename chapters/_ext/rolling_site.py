@@ -421,7 +421,7 @@ def reader_notebook(source: Path, executed, index: dict[str, dict] | None = None
             name = str(figure.get("name", ""))
             number = markdown.index["labels"].get(name, "Figure")
             caption = markdown.convert(str(figure["caption"])).strip()
-            cells.append(nbformat.v4.new_markdown_cell(f"*{number}: {caption}*"))
+            cells.append(nbformat.v4.new_markdown_cell(f"**{number}** {caption}"))
     notebook.cells = cells
     for position, cell in enumerate(notebook.cells):
         digest = hashlib.sha256(f"{position}\0{cell.source}".encode()).hexdigest()[:12]
