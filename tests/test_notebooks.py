@@ -128,6 +128,20 @@ def test_directives_and_roles_become_plain_markdown():
     assert out.endswith("\n- Kingma and Ba. Adam. 2015.")
 
 
+def test_glue_directives_paste_the_value():
+    glue = {
+        "fig": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"},
+        "eq": {"text/latex": "$\\displaystyle x^{2}$", "text/plain": "x**2"},
+    }
+    out = reader(glue).convert(
+        "```{glue:figure} fig\n:alt: a plot\n\nThe caption {glue:text}`eq`.\n```\n"
+        "```{glue:math} eq\n```"
+    )
+    assert out == (
+        "![a plot](data:image/png;base64,iVBORw0KGgo=)\n\nThe caption x**2.\n$$\nx^{2}\n$$"
+    )
+
+
 # --- the built site ------------------------------------------------------------------------
 
 

@@ -216,6 +216,29 @@ class ReaderMarkdown:
             return data["text/latex"]
         return format_plain_text(data["text/plain"], fmt)
 
+    def glue_block(self, kind: str, key: str, options: dict[str, str], body: str) -> str:
+        """A glue directive (``{glue}``, ``{glue:figure}``, ``{glue:math}``, ``{glue:md}``):
+        the value as Markdown, an image as a data URI, with the figure's caption."""
+        data = self.glue[key.split("::", 1)[-1]]
+        caption = self.convert(body).strip()
+        for mime in ("image/svg+xml", "image/png", "image/jpeg"):
+            if mime in data and kind in ("", "glue", "any", "figure"):
+                payload = data[mime]
+                if mime == "image/svg+xml":
+                    import base64
+
+                    payload = base64.b64encode(payload.encode()).decode()
+                image = f"![{options.get('alt', key)}](data:{mime};base64,{payload})"
+                return image + (f"\n\n{caption}" if caption else "")
+        if "text/latex" in data and kind in ("", "glue", "any", "math"):
+            latex = data["text/latex"].strip().strip("$").removeprefix("\\displaystyle").strip()
+            return f"$$\n{latex}\n$$"
+        if "text/markdown" in data:
+            return data["text/markdown"]
+        from myst_nb.core.variables import format_plain_text
+
+        return format_plain_text(data["text/plain"], "")
+
     def cite(self, role: str, text: str) -> str:
         keys = [k.strip() for k in text.split(",") if k.strip()]
         self.cited += [k for k in keys if k not in self.cited]
@@ -295,6 +318,8 @@ class ReaderMarkdown:
             return self.bibliography()
         if name in ("figure", "image"):
             return f"![{self.convert(body).strip()}]({arg})"
+        if name == "glue" or name.startswith("glue:"):
+            return self.glue_block(kind, arg.strip(), options, body)
         if name == "eval-rst":
             return "*(generated reference documentation: see the book)*"
         return _quote(f"**{arg or name}**\n\n{self.convert(body).strip()}")
