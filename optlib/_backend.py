@@ -155,11 +155,17 @@ def _range_message(name, value, low, high, low_open, high_open):
 
 
 def check_grad_shape(grad, x):
-    """Raise ``ValueError`` unless ``grad`` broadcasts against ``x``.
+    """Raise ``ValueError`` if ``grad`` is None or does not broadcast against ``x``.
+
+    A gradient wider than ``x`` is accepted here: in :func:`optlib.run` with ``grad_at`` the
+    gradient is taken at a point that a sweep has widened while ``x`` has not been yet. The
+    runner, which knows that point, rejects a gradient that would widen the iterates.
 
     SymPy operands are not checked: a symbol stands for a scalar (or for a whole vector, as a
     ``MatrixSymbol`` of symbolic size), and ``numpy.shape`` cannot read an ``Indexed`` term.
     """
+    if grad is None:
+        raise ValueError("grad is None: update(grad, state, x) needs the gradient at x")
     if x is None or is_symbolic(grad, x):
         return
     try:

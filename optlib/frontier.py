@@ -330,7 +330,8 @@ def yogi(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-3, initial_accumulator=1e-6) ->
 
     Reference: Zaheer et al. (2018), "Adaptive Methods for Nonconvex Optimization".
 
-    >>> import sympy as sp, optlib
+    >>> import optlib, pytest
+    >>> sp = pytest.importorskip("sympy")  # optlib[symbolic]; skipped without it
     >>> v, g, b2 = sp.symbols("v g beta2", positive=True)
     >>> opt = optlib.yogi(beta2=b2, initial_accumulator=v)
     >>> _, state = opt.update(g, opt.init(sp.Symbol("x")))
@@ -612,7 +613,8 @@ def newton_schulz(matrix, coefficients=MUON_COEFFICIENTS, steps=5, eps=1e-7):
         steps: the number of iterations, ``1 <= steps < 100``.
         eps: the floor of the Frobenius norm (``torch``: ``max(norm, eps)``).
 
-    >>> import sympy as sp, numpy as np
+    >>> import numpy as np, pytest
+    >>> sp = pytest.importorskip("sympy")  # optlib[symbolic]; skipped without it
     >>> s = sp.Symbol("sigma")
     >>> sp.expand(newton_schulz(s, steps=1))
     2.0315*sigma**5 - 4.775*sigma**3 + 3.4445*sigma
@@ -816,7 +818,8 @@ def schedule_free_adamw(lr=2.5e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_deca
 
     Reference: Defazio et al. (2024), "The Road Less Scheduled".
 
-    >>> import sympy as sp, optlib
+    >>> import optlib, pytest
+    >>> sp = pytest.importorskip("sympy")  # optlib[symbolic]; skipped without it
     >>> y, g, eta = sp.symbols("y g eta", positive=True)
     >>> opt = optlib.schedule_free_adamw(lr=eta, beta1=1, eps=0)
     >>> state = opt.init(y)

@@ -542,7 +542,8 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, amsgrad=False) -> Optimizer:
 
     References: Kingma and Ba (2015); Reddi, Kale and Kumar (2018) for AMSGrad.
 
-    >>> import sympy as sp, optlib
+    >>> import optlib, pytest
+    >>> sp = pytest.importorskip("sympy")  # optlib[symbolic]; skipped without it
     >>> eta, b1, b2, g, x = sp.symbols('eta beta1 beta2 g x', positive=True)
     >>> opt = optlib.adam(lr=eta, beta1=b1, beta2=b2, eps=0)
     >>> step, state = opt.update(g, opt.init(x), x)

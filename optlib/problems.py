@@ -59,6 +59,21 @@ def seed_slope(right: float = 1.0, left: float = -0.1) -> Problem:
     return Problem("seed slope", f, grad, 0.0, desc)
 
 
+def _coordinates(problem, x, n):
+    """``x`` as an array whose last axis holds the ``n`` coordinates of ``problem``'s points.
+
+    Raises ``ValueError`` naming the problem, the expected size and what came, rather than
+    letting NumPy fail on a product (or silently ignore a third coordinate).
+    """
+    x = np.asarray(x)
+    if x.ndim == 0 or x.shape[-1] != n:
+        raise ValueError(
+            f"{problem} is {n}-dimensional: x must have {n} coordinates along its last axis "
+            f"(shape ({n},), or (..., {n}) for a batch of points), got x of shape {x.shape}"
+        )
+    return x
+
+
 def quadratic(A, b=None) -> Problem:
     r"""The quadratic :math:`f(x) = \tfrac12 x^\top A x - b^\top x` with symmetric positive
     definite :math:`A`; its minimiser solves :math:`A x = b`.
@@ -69,6 +84,10 @@ def quadratic(A, b=None) -> Problem:
     >>> p.grad(np.ones(2, dtype=np.float32)).dtype, p.f(np.ones(2, dtype=np.float32)).dtype
     (dtype('float32'), dtype('float32'))
     """
+    return _quadratic(A, b, "quadratic", "f(x) = x^T A x / 2 - b^T x")
+
+
+def _quadratic(A, b, name, description) -> Problem:
     A = np.asarray(A, dtype=float)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be a square matrix, got shape {A.shape}")
@@ -82,16 +101,16 @@ def quadratic(A, b=None) -> Problem:
         raise ValueError(f"b must have shape ({n},), got {b.shape}")
 
     def f(x):
-        x = np.asarray(x)
+        x = _coordinates(name, x, n)
         dt = np.result_type(x, 1.0)  # float32 points give float32 values
         return 0.5 * np.einsum("...i,ij,...j->...", x, A.astype(dt), x) - x @ b.astype(dt)
 
     def grad(x):
-        x = np.asarray(x)
+        x = _coordinates(name, x, n)
         dt = np.result_type(x, 1.0)
         return x @ A.astype(dt) - b.astype(dt)  # A is symmetric, so x A = (A x)^T
 
-    return Problem("quadratic", f, grad, np.linalg.solve(A, b), "f(x) = x^T A x / 2 - b^T x")
+    return Problem(name, f, grad, np.linalg.solve(A, b), description)
 
 
 def ravine() -> Problem:
@@ -103,9 +122,12 @@ def ravine() -> Problem:
     >>> p = ravine()
     >>> p.grad(np.array([1.0, 1.0])).tolist()
     [0.2, 4.0]
+    >>> p.grad(np.array([1.0, 1.0, 1.0]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ravine is 2-dimensional: x must have 2 coordinates ..., got x of shape (3,)
     """
-    q = quadratic(np.diag([0.2, 4.0]))
-    return q._replace(name="ravine", description="f(x) = 0.1 x1^2 + 2 x2^2 (seed 002)")
+    return _quadratic(np.diag([0.2, 4.0]), None, "ravine", "f(x) = 0.1 x1^2 + 2 x2^2 (seed 002)")
 
 
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
@@ -117,12 +139,12 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
     """
 
     def f(x):
-        x = np.asarray(x)
+        x = _coordinates("Rosenbrock", x, 2)
         x1, x2 = x[..., 0], x[..., 1]
         return (a - x1) ** 2 + b * (x2 - x1**2) ** 2
 
     def grad(x):
-        x = np.asarray(x)
+        x = _coordinates("Rosenbrock", x, 2)
         x1, x2 = x[..., 0], x[..., 1]
         d1 = -2 * (a - x1) - 4 * b * x1 * (x2 - x1**2)
         d2 = 2 * b * (x2 - x1**2)

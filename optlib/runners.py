@@ -22,6 +22,12 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
         opt: an optimizer from :mod:`optlib` (any object with ``init`` and ``update``).
         grad_fn: the gradient, ``grad_fn(x)``; for a sweep it must accept a batch of points
             (the problems in :mod:`optlib.problems` do: the coordinates are the last axis).
+            It returns an array of the shape of its argument, or of a shape that broadcasts
+            to the iterates' (a scalar, say). A gradient with an axis that neither ``x0`` nor
+            the hyperparameters have raises ``ValueError`` rather than widening the iterates:
+            to run a batch of problems in one go, give ``x0`` the batch axes. A scalar ``x0``
+            is the exception: one-dimensional problems act element-wise, so
+            ``lambda x: curvatures * x`` runs one problem per curvature from ``x0 = 1.0``.
         x0: the starting point: a float, an array, or a SymPy expression.
         steps: the number of updates, ``0 <= steps``.
         grad_at: optional ``grad_at(x, state)`` giving the point where the gradient is taken
@@ -43,7 +49,12 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
     (4, 2)
     >>> xs[:, 0].tolist()  # x_{t+1} = (1 - 2 lr) x_t = x_t / 2
     [1.0, 0.5, 0.25, 0.125]
-    >>> import sympy as sp
+    >>> optlib.run(optlib.gd(0.1), lambda x: np.ones((2, 2)), np.zeros(2), 5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: grad_fn returned a gradient of shape (2, 2) at step 1 for x of shape (2,): ...
+    >>> import pytest
+    >>> sp = pytest.importorskip("sympy")  # optlib[symbolic]; the rest is skipped without it
     >>> eta = sp.Symbol("eta")
     >>> optlib.run(optlib.gd(lr=eta), lambda x: 1, 0.0, 2)[1:]  # symbolic lr, numeric x0
     [-eta, -2*eta]
@@ -63,7 +74,9 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
     out = None
     for t in range(steps):
         point = x if grad_at is None else grad_at(x, state)
-        step, state = opt.update(grad_fn(point), state, x)
+        grad = grad_fn(point)
+        _check_gradient(grad, point, x, state, opt, t + 1)
+        step, state = opt.update(grad, state, x)
         x = x + step
         if not symbolic and out is None and np.ndim(x) == 0 and is_symbolic(x):
             symbolic = True  # symbolic hyperparameters: a list of expressions, as for symbols
@@ -86,6 +99,58 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
     else:
         result = out
     return (result, states) if return_states else result
+
+
+def _check_gradient(grad, point, x, state, opt, step):
+    """Raise ``ValueError`` for a gradient that is missing or would widen the iterates.
+
+    The gradient may have the shape of the point it was taken at, or any shape that broadcasts
+    to the shape a sweep gives the iterates (``x`` broadcast against the optimizer's
+    hyperparameters and state): a scalar, a row of the sweep. It may not add or lengthen an
+    axis that none of them has: ``x`` would silently take that shape. A 0-d point is exempt:
+    a scalar has no coordinate axis, so every axis of the gradient is a batch axis (a family
+    of one-dimensional problems, ``lambda x: curvatures * x``).
+    """
+    if grad is None:
+        raise ValueError(
+            f"grad_fn returned None at step {step} (for x of shape {np.shape(point)}): it must "
+            "return the gradient at x (did it forget to return?)"
+        )
+    if is_symbolic(grad, point):
+        return
+    grad_shape, point_shape = np.shape(grad), np.shape(point)
+    if grad_shape == point_shape or not point_shape:
+        return
+    allowed = _sweep_shape(point_shape, x, state, opt)
+    expected = "the shape of x" if allowed == point_shape else (
+        f"the shape of x or that of the sweep's iterates, {allowed}")
+    head = f"grad_fn returned a gradient of shape {grad_shape} at step {step} for x of shape "
+    try:
+        widened = np.broadcast_shapes(grad_shape, allowed)
+    except ValueError:
+        raise ValueError(
+            f"{head}{point_shape}: expected {expected}, or a shape that broadcasts to it"
+        ) from None
+    if widened != allowed:
+        raise ValueError(
+            f"{head}{point_shape}: expected {expected}, or a shape that broadcasts to it; this "
+            f"gradient would widen the iterates to {widened}. To run a batch of problems at "
+            f"once, give x0 the batch axes, e.g. np.broadcast_to(x0, {widened})"
+        )
+
+
+def _sweep_shape(point_shape, x, state, opt):
+    """``point_shape`` broadcast against ``x``, the hyperparameters and the state's arrays."""
+    shapes = [point_shape, np.shape(x)]
+    values = list(getattr(opt, "hyperparams", {}).values())
+    values += list(state) if isinstance(state, tuple) else []
+    for value in values:
+        if isinstance(value, np.ndarray) and not is_symbolic(value):
+            shapes.append(value.shape)
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:  # the update itself will report the mismatch
+        return point_shape
 
 
 def grid(*axes, event_ndim: int = 1):

@@ -425,3 +425,14 @@ def test_keras_eps_hat_form_is_ours_with_eps_divided_by_the_root():
     scale = np.max(np.abs(keras))
     assert np.max(np.abs(right - keras)) <= 1e-12 * scale
     assert np.max(np.abs(wrong - keras)) > 1e-2 * scale
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("x", [None, 0.5, np.ones(2)])
+def test_update_refuses_a_missing_gradient(name, x):
+    if name == "adamw" and x is None:
+        pytest.skip("adamw's update first asks for x (test_adamw_needs_x)")
+    opt = make(name)
+    state = opt.init(0.5 if x is None else x)
+    with pytest.raises(ValueError, match=r"^grad is None: update\(grad, state, x\) needs"):
+        opt.update(None, state, x)

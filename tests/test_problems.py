@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -139,3 +141,30 @@ def test_noisy_statistics_and_zero_noise():
     for bad in (-0.1, np.nan, np.inf):
         with pytest.raises(ValueError, match="sigma must satisfy 0 <= sigma"):
             problems.noisy(base, bad)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("wrong", ["one more", "one fewer", "scalar", "batch"])
+def test_wrong_number_of_coordinates_names_problem_expected_and_given(name, wrong):
+    """A point of the wrong size is refused by f and grad, with what was expected and what came."""
+    p, n = CASES[name]
+    x = {"one more": np.ones(n + 1), "one fewer": np.ones(n - 1), "scalar": np.float64(1.0),
+         "batch": np.ones((4, n + 1))}[wrong]
+    pattern = (rf"^{p.name} is {n}-dimensional: x must have {n} coordinates along its last axis"
+               rf".*got x of shape {re.escape(str(x.shape))}$")
+    for fn in (p.f, p.grad):
+        with pytest.raises(ValueError, match=pattern):
+            fn(x)
+
+
+def test_wrong_size_start_in_a_run_names_the_problem():
+    import optlib
+
+    with pytest.raises(ValueError, match=r"^ravine is 2-dimensional: .*got x of shape \(3,\)$"):
+        optlib.run(optlib.adam(0.1), problems.ravine().grad, np.array([1.0, 2.0, 3.0]), 5)
+
+
+def test_noisy_keeps_the_size_check():
+    p = problems.noisy(problems.ravine(), sigma=0.1)
+    with pytest.raises(ValueError, match=r"^ravine is 2-dimensional"):
+        p.grad(np.ones(3))

@@ -162,3 +162,91 @@ def test_symbolic_hyperparameters_with_a_numeric_start():
     xs = optlib.run(optlib.momentum(eta, mu), lambda x: 1, 0.0, 3)
     assert isinstance(xs, list) and len(xs) == 4 and xs[0] == 0
     assert sp.simplify(xs[3] - (-eta * (3 + 2 * mu + mu**2))) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Gradients that are missing or would widen the iterates
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradient_wider_than_x_is_refused(name):
+    """grad (2, 2) at x (2,) would silently give iterates of shape (steps + 1, 2, 2)."""
+    pattern = (r"^grad_fn returned a gradient of shape \(2, 2\) at step 1 for x of shape \(2,\): "
+               r"expected the shape of x.*would widen the iterates to \(2, 2\)")
+    with pytest.raises(ValueError, match=pattern):
+        optlib.run(make(name), lambda x: np.ones((2, 2)), np.zeros(2), 5)
+
+
+def test_gradient_that_widens_later_is_refused_at_that_step():
+    def grad(x):
+        return 2 * x if np.all(x == 1.0) else np.ones((3, *np.shape(x)))
+
+    with pytest.raises(ValueError, match=r"at step 2 for x of shape \(2,\)"):
+        optlib.run(optlib.gd(0.1), grad, np.ones(2), 5)
+
+
+def test_gradient_wider_than_the_sweep_is_refused():
+    lr, = optlib.grid([0.1, 0.2])                       # shape (2, 1): iterates (2, 2)
+    with pytest.raises(ValueError, match=r"that of the sweep's iterates, \(2, 2\).*widen the "
+                                         r"iterates to \(3, 2, 2\)"):
+        optlib.run(optlib.gd(lr), lambda x: np.ones((3, 2, 2)), np.zeros(2), 5)
+    with pytest.raises(ValueError, match=r"shape \(3, 2\) at step 1 for x of shape \(2,\): "
+                                         r"expected the shape of x or that of the sweep's"):
+        optlib.run(optlib.gd(lr), lambda x: np.ones((3, 2)), np.zeros(2), 5)
+
+
+def test_gradient_that_does_not_broadcast_is_refused_by_run():
+    with pytest.raises(ValueError, match=r"^grad_fn returned a gradient of shape \(3,\) at step 1 "
+                                         r"for x of shape \(2,\): expected the shape of x"):
+        optlib.run(optlib.adam(0.1), lambda x: np.ones(3), np.zeros(2), 5)
+
+
+@pytest.mark.parametrize("x0", [0.0, np.zeros(2)])
+def test_gradient_none_is_refused(x0):
+    def forgot_to_return(x):
+        2 * x
+
+    with pytest.raises(ValueError, match=r"^grad_fn returned None at step 1"):
+        optlib.run(optlib.momentum(0.1), forgot_to_return, x0, 3)
+
+
+def test_readme_sweep_still_runs():
+    """README's sweep: hyperparameter arrays broadcast a grid against x0 of shape (2,)."""
+    lr, beta1 = optlib.grid(np.logspace(-3, 0, 5), np.linspace(0.5, 0.99, 4))
+    xs = optlib.run(optlib.adam(lr=lr, beta1=beta1), optlib.problems.rosenbrock().grad,
+                    np.array([-1.0, 1.0]), steps=10)
+    assert xs.shape == (11, 5, 4, 2)
+    row = optlib.run(optlib.adam(lr=float(lr[2, 0, 0]), beta1=float(beta1[0, 3, 0])),
+                     optlib.problems.rosenbrock().grad, np.array([-1.0, 1.0]), steps=10)
+    np.testing.assert_array_equal(xs[:, 2, 3], row)
+
+
+def test_batches_declared_by_the_hyperparameters_x0_or_a_scalar_start_are_accepted():
+    # a batch of problems along an axis the learning rates already have (gradient descent
+    # chapter: one curvature pair and one lr per row)
+    curv = np.array([[1.0, 2.0], [1.0, 20.0], [1.0, 200.0]])
+    lr = 2 / curv.sum(axis=1)
+    xs = optlib.run(optlib.gd(lr=lr[:, None]), lambda x: curv * x, np.ones(2), 4)
+    assert xs.shape == (5, 3, 2)
+    # a batch of problems declared by x0's own batch axis
+    a = np.array([0.1, 1.0, 10.0])[:, None]
+    xs = optlib.run(optlib.adam(0.1), lambda x: a * (x - 3.0), np.zeros((3, 1)), 4)
+    assert xs.shape == (5, 3, 1)
+    with pytest.raises(ValueError, match=r"np.broadcast_to\(x0, \(3, 1\)\)"):
+        optlib.run(optlib.adam(0.1), lambda x: a * (x - 3.0), np.zeros(1), 4)
+    # a scalar start: one-dimensional problems act element-wise (a family of curvatures)
+    h = np.linspace(0.5, 2.0, 7)
+    xs = optlib.run(optlib.momentum(0.1, 0.9), lambda x: h * x, 1.0, 4)
+    assert xs.shape == (5, 7)
+    np.testing.assert_array_equal(xs[:, 3], optlib.run(optlib.momentum(0.1, 0.9),
+                                                       lambda x: h[3] * x, 1.0, 4))
+
+
+def test_grad_at_may_widen_the_point():
+    """A look-ahead point widened by an array that is not a hyperparameter is not refused."""
+    shifts = np.array([[0.0, 0.0], [0.5, -0.5], [1.0, 1.0]])
+    grad = optlib.problems.ravine().grad
+    xs = optlib.run(optlib.momentum(0.1, 0.5), grad, np.ones(2), 3,
+                    grad_at=lambda x, s: x + shifts)
+    assert xs.shape == (4, 3, 2)
