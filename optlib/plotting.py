@@ -134,7 +134,7 @@ def _line_style(label, index):
 
 
 def use_book_style(figure_format: str = "svg") -> None:
-    """Apply :data:`BOOK_STYLE` and make notebook figures crisp on high-density screens.
+    """Apply ``BOOK_STYLE`` and make notebook figures crisp on high-density screens.
 
     ``figure_format`` is ``"svg"`` (vector; the book's default for line and contour plots) or
     ``"retina"`` (PNG at twice the resolution, displayed at its normal size; for heatmaps and
