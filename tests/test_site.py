@@ -7,6 +7,17 @@ off for the page (any request that leaves the machine is aborted and reported), 
 - math typeset: every formula Sphinx wrote (``.math`` elements) holds a MathJax
   ``mjx-container``, none is a MathJax error, and no raw TeX delimiter (``\\(``, ``\\)``,
   ``\\[``, ``\\]``, ``$$``, ``\\begin{``) is left in the page's text outside code;
+- no raw Markdown: no line of the page's text (outside code inputs and math; cell outputs
+  included, folded or not) is a Markdown table row or rule (``| a | b |``, ``|---|``), and no
+  ``{glue`` role is left unrendered (``$$`` is a raw TeX delimiter, above);
+- layout, every fold open, at the desktop width (1280 x 900) and at a phone's (390 x 844,
+  ``test_page_fits_a_phone``): the page never scrolls sideways
+  (``document.scrollingElement.scrollWidth`` at most the viewport's width) and nothing is cut
+  (LAYOUT_PROBE): display equations, code cells, outputs and tables wider than their box
+  scroll in it (``overflow-x: auto | scroll``, ``_static/rolling.css``), no element reaches
+  past the edge of an ancestor that clips it without scrolling, and at the desktop width no
+  table that scrolls sideways is taller than the screen (its scrollbar would be out of sight);
+  exactly one search box or button is visible;
 - every ``<img>`` loaded (``naturalWidth > 0``), and every matplotlib ``to_jshtml``
   animation's script ran, shows a frame, and every one of its embedded frames decodes;
 - no console error, no uncaught exception, no failed or outside request;
@@ -17,7 +28,14 @@ off for the page (any request that leaves the machine is aborted and reported), 
   ``<iframe>`` elements load, except shared theme assets under ``_static/`` (CSS, JS, fonts,
   MathJax: downloaded once for the whole site).
 
-A full-page screenshot of each page goes to ``_build/screenshots/`` for a person to look at.
+A full-page screenshot of each page goes to ``_build/screenshots/`` for a person to look at
+(``NAME.png`` at the desktop width, ``NAME.phone.png`` at the phone's).
+
+Visible-code budget (``test_visible_code_budget``): on every chapter page the code lines a
+reader sees with every fold closed (``tests/visible_code.py`` defines the measure) are at most
+``CODE_BUDGET`` (35 %) of the same measure on the book before its reader pass
+(``BASELINE_VISIBLE_CODE``); the browser pass checks that the measure equals the code lines
+Chromium renders on page load.
 ``test_checker_catches_*`` run the same checker on tiny pages written to a temporary folder:
 it must report a raw formula, a missing image, a broken animation frame and an overweight
 page, and must pass a good page typeset by the same MathJax the site ships.
@@ -42,9 +60,12 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 from notebooks import execute_chapter
+from visible_code import chapter_counts, visible_code_lines
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "_build"
+# The build to test: ``_build`` of this tree, or another one (a build in a scratch copy):
+# ROLLING_BUILD=/tmp/copy/_build pytest tests/test_site.py
+BUILD = Path(os.environ.get("ROLLING_BUILD", ROOT / "_build")).resolve()
 SITE = BUILD / "html"
 SHOTS = BUILD / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -57,6 +78,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 MAX_PAGE_BYTES = 3_000_000
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 30_000
 SKIP_DIRS = {"_static", "_sources", "_images", "_downloads", "reports"}
 
@@ -110,6 +133,46 @@ async () => {
     }
   }
 
+  // raw Markdown: the page's text, one line per line break and per block element, outside
+  // code inputs (a cell's output <pre> is what a reader is shown: it counts) and math
+  const mdSkip = 'script, style, textarea, kbd, mjx-container, .math, .cell_input';
+  const skipped = el => el.closest(mdSkip) ||
+    (el.closest('pre, code, .highlight') && !el.closest('.cell_output'));
+  const blockOf = el => {
+    while (el && el !== document.body && getComputedStyle(el).display.startsWith('inline')) {
+      el = el.parentElement;
+    }
+    return el;
+  };
+  const textWalker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const lines = [''];
+  let lastBlock = null;
+  for (let node = textWalker.nextNode(); node; node = textWalker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || skipped(parent)) continue;
+    const block = blockOf(parent);
+    if (block !== lastBlock) { lines.push(''); lastBlock = block; }
+    const parts = node.textContent.split('\n');
+    lines[lines.length - 1] += parts[0];
+    for (const part of parts.slice(1)) lines.push(part);
+  }
+  const tableRow = /^\|.*\|.*\|$/, tableRule = /(^|\|)\s*:?-{3,}:?\s*\|/;
+  let mdRows = 0, mdExample = '';
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line.includes('{glue')) {
+      out.problems.push('raw glue role in text: ' + JSON.stringify(line.slice(0, 100)));
+    }
+    if (tableRow.test(line) || tableRule.test(line)) {
+      mdRows++;
+      if (!mdExample) mdExample = line.slice(0, 100);
+    }
+  }
+  if (mdRows) {
+    out.problems.push(`raw Markdown table in text (${mdRows} lines), e.g. ` +
+                      JSON.stringify(mdExample));
+  }
+
   // animations (matplotlib to_jshtml): the script made an Animation, every frame decodes
   for (const img of document.querySelectorAll('img[id^="_anim_img"]')) {
     const anim = window['anim' + img.id.slice('_anim_img'.length)];
@@ -152,6 +215,146 @@ async () => {
 """
 
 
+# Run in the page after PAGE_PROBE (or after "load" at phone width): the code lines and search
+# boxes a reader sees on load; with ``openFolds``, every fold is then opened and the layout
+# checked at this viewport. The page must not scroll sideways, and nothing may be *cut*:
+# - a display equation, code cell, output or table box whose content is wider than the box
+#   scrolls (``overflow-x: auto | scroll``);
+# - no element reaches past the padding box of the nearest ancestor that clips it without
+#   scrolling (``overflow-x: hidden | clip``); inside a scroll container nothing is cut;
+# - with a mouse (desktop, no touch), a box holding a table that scrolls sideways is at most
+#   the screen's height, so that its scrollbar is on screen with the table.
+# MathJax's inner elements are judged as one, their ``mjx-container``.
+LAYOUT_PROBE = r"""
+async (openFolds) => {
+  const out = {problems: [], codeLinesShown: 0, searchBoxes: []};
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    try { await MathJax.startup.promise; } catch (e) { /* reported by PAGE_PROBE */ }
+  }
+  await document.fonts.ready;
+  const describe = el => {
+    let name = el.tagName.toLowerCase();
+    if (el.id) name += '#' + el.id;
+    const cls = (typeof el.className === 'string' ? el.className : '').trim().split(/\s+/);
+    if (cls[0]) name += '.' + cls.slice(0, 3).join('.');
+    const text = (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 60);
+    return text ? `${name} "${text}"` : name;
+  };
+  const scrolls = ox => ox === 'auto' || ox === 'scroll';
+  const shown = el => el.getClientRects().length > 0 &&
+                      el.checkVisibility({visibilityProperty: true, opacityProperty: true});
+
+  // what a reader sees of the code cells on load, folds closed (tests/visible_code.py)
+  for (const pre of document.querySelectorAll('div.cell_input pre')) {
+    if (!shown(pre)) continue;
+    out.codeLinesShown += pre.textContent.split('\n').filter(l => l.trim()).length;
+  }
+
+  // search boxes and buttons a reader sees (the search page's own form is its content)
+  const searchSel = 'input[type="search"], form.bd-search, .search-button__button, ' +
+                    '.search-button, .search-button-field, [role="search"]';
+  const boxes = Array.from(document.querySelectorAll(searchSel))
+    .filter(el => shown(el) && !el.closest('article, .bd-search-container'));
+  out.searchBoxes = boxes.filter(el => !boxes.some(o => o !== el && o.contains(el)))
+    .map(describe);
+
+  if (!openFolds) return out;
+
+  // the layout with every fold open (myst-nb's hidden inputs, dropdown solutions): nothing may
+  // be cut there either
+  for (const d of document.querySelectorAll('details')) d.open = true;
+  for (const el of document.querySelectorAll('.toggle-hidden')) {
+    el.classList.remove('toggle-hidden');
+  }
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+
+  const style = new Map(), clipper = new Map();
+  const css = el => {
+    if (!style.has(el)) style.set(el, getComputedStyle(el));
+    return style.get(el);
+  };
+  const clippingAncestor = el => {  // nearest ancestor whose overflow-x is not visible
+    if (clipper.has(el)) return clipper.get(el);
+    const parent = el.parentElement;
+    const result = !parent ? null : css(parent).overflowX !== 'visible' ? parent
+                                                                       : clippingAncestor(parent);
+    clipper.set(el, result);
+    return result;
+  };
+  const elements = Array.from(document.body.querySelectorAll('*')).filter(el =>
+    !['SCRIPT', 'STYLE', 'BR', 'WBR', 'TEMPLATE'].includes(el.tagName) &&
+    (el.tagName === 'MJX-CONTAINER' || !el.parentElement.closest('mjx-container')) && shown(el));
+  const innermost = list => list.filter(([el]) => !list.some(([o]) => o !== el && el.contains(o)));
+  const report = (list, what) => {
+    const worst = innermost(list);
+    for (const [el, why] of worst.slice(0, 6)) {
+      out.problems.push(`${what}: ${describe(el)}: ${why}`);
+    }
+    if (worst.length > 6) out.problems.push(`${what}: ... and ${worst.length - 6} more`);
+  };
+
+  // the page itself never scrolls sideways (and what sticks out of the viewport)
+  const viewport = document.documentElement.clientWidth;
+  const page = document.scrollingElement || document.documentElement;
+  if (page.scrollWidth > viewport + 1) {
+    out.problems.push(`page scrolls sideways: ${page.scrollWidth} px wide ` +
+                      `in a ${viewport} px viewport`);
+    const reach = el => {  // the right edge of the element or of its content
+      const r = el.getBoundingClientRect();
+      return Math.max(r.right, r.left + el.clientLeft + el.scrollWidth);
+    };
+    report(elements.filter(el => !clippingAncestor(el) && reach(el) > viewport + 1)
+                   .map(el => [el, `reaches ${Math.round(reach(el))} px`]),
+           'wider than the page');
+  }
+
+  // display equations, code and outputs scroll in their own box when wider than it
+  const cut = [];
+  for (const el of elements) {
+    const cs = css(el);
+    const own = el.matches('mjx-container[display="true"], pre, div.cell_output, ' +
+                           'div.highlight, .pst-scrollable-table-container');
+    if (own && el.scrollWidth > el.clientWidth + 1 && !scrolls(cs.overflowX)) {
+      cut.push([el, `${el.scrollWidth} px of content in a ${el.clientWidth} px box that does ` +
+                    `not scroll (overflow-x: ${cs.overflowX})`]);
+      continue;
+    }
+    // no element reaches past an ancestor that clips it without scrolling
+    const clip = clippingAncestor(el);
+    if (!clip || scrolls(css(clip).overflowX)) continue;
+    const r = el.getBoundingClientRect(), c = clip.getBoundingClientRect();
+    const left = c.left + clip.clientLeft, right = left + clip.clientWidth;
+    if (clip.clientWidth <= 2 || r.width === 0) continue;  // visually-hidden text
+    if (r.right > right + 1 || r.left < left - 1) {
+      cut.push([el, `reaches ${Math.round(Math.max(r.right - right, left - r.left))} px past ` +
+                    `${describe(clip).slice(0, 50)}, which clips without scrolling`]);
+    }
+  }
+  report(cut, 'cut');
+
+  // with a mouse (no touch), a table that scrolls sideways shows its scrollbar with its
+  // content: not taller than the screen (code cells scroll sideways, whatever their height)
+  if (!matchMedia('(pointer: coarse)').matches) {
+    const tall = elements.filter(el => el !== page && scrolls(css(el).overflowX) &&
+      el.querySelector('table') && !el.closest('pre, div.highlight') &&
+      el.scrollWidth > el.clientWidth + 1 && el.getBoundingClientRect().height > innerHeight);
+    report(tall.map(el => [el, `scrolls sideways (${el.scrollWidth} px in ${el.clientWidth}) ` +
+                               `but is ${Math.round(el.getBoundingClientRect().height)} px tall, ` +
+                               `its scrollbar off the ${innerHeight} px screen`]), 'cut');
+  }
+
+  return out;
+}
+"""
+
+
+def search_box_problems(boxes: list[str]) -> list[str]:
+    """Exactly one search box or button is visible (outside the page's own content)."""
+    if len(boxes) == 1:
+        return []
+    return [f"{len(boxes)} search boxes visible, expected 1: {boxes}"]
+
+
 REFRESH = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"', re.IGNORECASE)
 
 
@@ -162,6 +365,8 @@ class PageReport:
     weight: int = 0
     formulas: int = 0
     typeset: int = 0
+    code_lines_shown: int = 0
+    search_boxes: list[str] = field(default_factory=list)
 
 
 def page_weight(html_file: Path, resources: list[str], site: Path) -> int:
@@ -207,8 +412,13 @@ def broken_links(links: list[str], page_url: str) -> list[str]:
     return problems
 
 
-def check_page(context, html_file: Path, site: Path, screenshot: Path | None = None) -> PageReport:
-    """Open ``html_file`` in a new page of the Playwright ``context``; return what is wrong."""
+def check_page(
+    context, html_file: Path, site: Path, screenshot: Path | None = None, full: bool = True
+) -> PageReport:
+    """Open ``html_file`` in a new page of the Playwright ``context``; return what is wrong.
+
+    ``full=False`` checks only the layout (LAYOUT_PROBE), as the phone-width pass does.
+    """
     url = html_file.resolve().as_uri()
     report = PageReport(url=url)
     page = context.new_page()
@@ -237,18 +447,24 @@ def check_page(context, html_file: Path, site: Path, screenshot: Path | None = N
                 report.problems.append(f"redirect to a missing page: {refresh.group(1)}")
                 return report
             page.wait_for_url(target.as_uri(), wait_until="load", timeout=TIMEOUT_MS)
-        result = page.evaluate(PAGE_PROBE)
-        report.problems.extend(result["problems"])
-        report.formulas, report.typeset = result["formulas"], result["typeset"]
-        report.problems.extend(broken_links(result["links"], page.url))
-        report.weight = page_weight(html_file, result["resources"], site)
-        if report.weight > MAX_PAGE_BYTES:
-            report.problems.append(
-                f"page weighs {report.weight:,} bytes, over {MAX_PAGE_BYTES:,}"
-            )
+        if full:
+            result = page.evaluate(PAGE_PROBE)
+            report.problems.extend(result["problems"])
+            report.formulas, report.typeset = result["formulas"], result["typeset"]
+            report.problems.extend(broken_links(result["links"], page.url))
+            report.weight = page_weight(html_file, result["resources"], site)
+            if report.weight > MAX_PAGE_BYTES:
+                report.problems.append(
+                    f"page weighs {report.weight:,} bytes, over {MAX_PAGE_BYTES:,}"
+                )
+        layout = page.evaluate(LAYOUT_PROBE, False)  # folds closed, as a reader meets the page
+        report.code_lines_shown = layout["codeLinesShown"]
+        report.search_boxes = layout["searchBoxes"]
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True, timeout=TIMEOUT_MS)
+        layout = page.evaluate(LAYOUT_PROBE, True)  # every fold open
+        report.problems.extend(layout["problems"])
     finally:
         page.close()
     # a missing file also shows as a console error; keep the specific report first
@@ -259,16 +475,29 @@ def check_page(context, html_file: Path, site: Path, screenshot: Path | None = N
 
 
 @pytest.fixture(scope="module")
-def browser_context():
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"{CHROMIUM} not found: `make browser` installs Debian's chromium")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        yield context
-        context.close()
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def phone_context(browser):
+    """A phone: 390 x 844 CSS pixels, mobile viewport rules and touch (as an iPhone 12-15)."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    yield context
+    context.close()
 
 
 # --- the checker catches what it must (tiny pages in a temporary folder) ---------------------
@@ -353,6 +582,91 @@ def test_checker_reports_outside_requests(browser_context, tmp_path):
     assert "request leaves the machine: https://cdn.jsdelivr.net/npm/mathjax" in problems
 
 
+RAW_MARKDOWN_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
+<p>| method | best lr |
+|---|---|
+| <code>adam</code> | 0.1 |</p>
+<p>The rate is {glue:text}`rate:.3g` per step.</p>
+<div class="cell_output"><pre>| printed | table |</pre></div>
+</body></html>"""
+
+CLEAN_MARKDOWN_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
+<table><tr><th>method</th><th>best lr</th></tr><tr><td>|g|</td><td>0.1</td></tr></table>
+<div class="cell_input"><pre>print("| a | b |")
+print("|---|---|")  # code may build a table</pre></div>
+<p>Write <code>| a | b |</code> for a row; the norm |g| and x | y in prose.</p>
+</body></html>"""
+
+
+def test_checker_catches_raw_markdown(browser_context, tmp_path):
+    page = tmp_path / "raw.html"
+    page.write_text(RAW_MARKDOWN_PAGE, encoding="utf-8")
+    problems = "\n".join(check_page(browser_context, page, tmp_path).problems)
+    assert 'raw Markdown table in text (4 lines), e.g. "| method | best lr |"' in problems
+    assert 'raw glue role in text: "The rate is {glue:text}' in problems
+    clean = tmp_path / "clean.html"
+    clean.write_text(CLEAN_MARKDOWN_PAGE, encoding="utf-8")
+    assert check_page(browser_context, clean, tmp_path).problems == []
+
+
+# A page laid out as the theme lays out math (div.math: flex, overflow hidden), with a display
+# equation wider than a phone, a clipped box, a too-wide paragraph and two search buttons; the
+# site's CSS (_static/rolling.css) must turn the equation into a box that scrolls.
+LAYOUT_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body {{ margin: 0 16px; }} div.math {{ display: flex; overflow: hidden; max-width: 100%; }}
+.search-button {{ width: 40px; height: 20px; }}</style>{css}
+<script>window.MathJax = {{options: {{processHtmlClass: "math"}}}};</script>
+<script defer src="{mathjax}"></script></head>
+<body class="tex2jax_ignore"><article class="bd-article">
+<div class="math notranslate">\\[v_t = \\mu v_{{t-1}} - \\eta \\nabla f(x_{{t-1}}), \\qquad
+x_t = x_{{t-1}} + v_t = x_{{t-1}} + \\mu v_{{t-1}} - \\eta \\nabla f(x_{{t-1}})\\]</div>
+{extra}</article>
+<button class="search-button">S</button>{search}</body></html>"""
+
+
+def _layout_page(tmp_path, name, css="", extra="", search=""):
+    css_link = f'<link rel="stylesheet" href="{css}">' if css else ""
+    page = tmp_path / name
+    page.write_text(LAYOUT_PAGE.format(mathjax=_mathjax_bundle().as_uri(), css=css_link,
+                                       extra=extra, search=search), encoding="utf-8")
+    return page
+
+
+def test_checker_catches_what_a_phone_cuts(phone_context, tmp_path):
+    wide = '<p style="white-space: nowrap">' + "word " * 80 + "</p>"
+    clipped = '<div style="overflow: hidden; width: 200px"><div style="width: 300px">x</div></div>'
+    page = _layout_page(tmp_path, "phone.html", extra=wide + clipped,
+                        search='<button class="search-button">S</button>')
+    report = check_page(phone_context, page, tmp_path, full=False)
+    problems = "\n".join(report.problems)
+    assert "page scrolls sideways" in problems
+    assert 'wider than the page: p "word word' in problems
+    assert 'cut: mjx-container' in problems and "clips without scrolling" in problems
+    assert 'cut: div "x": reaches 100 px past div' in problems
+    assert search_box_problems(report.search_boxes) == [
+        "2 search boxes visible, expected 1: ['button.search-button \"S\"', "
+        "'button.search-button \"S\"']"
+    ]
+
+
+def test_site_css_lets_a_long_equation_scroll_on_a_phone(phone_context, tmp_path):
+    css = (ROOT / "_static" / "rolling.css").as_uri()
+    page = _layout_page(tmp_path, "fixed.html", css=css)
+    report = check_page(phone_context, page, tmp_path, tmp_path / "fixed.png", full=False)
+    assert report.problems == [] and len(report.search_boxes) == 1
+
+
+def test_checker_catches_a_tall_table_scrolling_sideways_on_a_desktop(browser_context, tmp_path):
+    rows = "".join(f'<tr><td style="white-space: nowrap">{"cell " * 60}</td></tr>'
+                   for _ in range(60))
+    table = ('<div class="pst-scrollable-table-container" style="overflow-x: auto">'
+             f"<table>{rows}</table></div>")
+    page = _layout_page(tmp_path, "table.html", extra=table)
+    problems = "\n".join(check_page(browser_context, page, tmp_path, full=False).problems)
+    assert "scrolls sideways" in problems and "its scrollbar off the 900 px screen" in problems
+
+
 # --- every page of the built site ------------------------------------------------------------
 
 
@@ -369,8 +683,25 @@ PAGES = site_pages()
 def test_page_renders(browser_context, html_file):
     rel = html_file.relative_to(SITE)
     report = check_page(browser_context, html_file, SITE, SHOTS / rel.with_suffix(".png"))
-    print(f"{rel}: {report.weight:,} bytes, {report.typeset}/{report.formulas} formulas typeset")
-    assert not report.problems, f"{rel}:\n  " + "\n  ".join(report.problems)
+    print(f"{rel}: {report.weight:,} bytes, {report.typeset}/{report.formulas} formulas typeset, "
+          f"{report.code_lines_shown} code lines shown")
+    problems = report.problems + search_box_problems(report.search_boxes)
+    if rel.parts[0] == "chapters":  # the static measure of the budget is what Chromium shows
+        measured = visible_code_lines(html_file.read_text(encoding="utf-8"))["visible"]
+        if measured != report.code_lines_shown:
+            problems.append(f"tests/visible_code.py counts {measured} visible code lines, "
+                            f"Chromium shows {report.code_lines_shown}")
+    assert not problems, f"{rel}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("html_file", PAGES, ids=[str(p.relative_to(SITE)) for p in PAGES])
+def test_page_fits_a_phone(phone_context, html_file):
+    """At 390 px nothing is cut and the page does not scroll sideways; one search button."""
+    rel = html_file.relative_to(SITE)
+    shot = SHOTS / rel.with_suffix(".phone.png")
+    report = check_page(phone_context, html_file, SITE, shot, full=False)
+    problems = report.problems + search_box_problems(report.search_boxes)
+    assert not problems, f"{rel} at {PHONE['width']} px:\n  " + "\n  ".join(problems)
 
 
 def test_no_cdn_in_built_site():
@@ -507,3 +838,110 @@ def test_api_page_documents_every_public_name():
         expected += [f"{module.__name__}.{name}" for name in module.__all__]
     missing = [name for name in expected if f'id="{name}"' not in html]
     assert not missing, f"add to chapters/api.md: {missing}"
+
+
+# --- visible-code budget ---------------------------------------------------------------------
+
+CODE_BUDGET = 0.35  # a chapter shows at most 35 % of the code lines it showed before
+# A recorded baseline, not a result: the visible code lines (tests/visible_code.py's measure:
+# non-blank lines of every div.cell_input that no closed fold contains) of each chapter page
+# of the book as it was before its reader pass (issue 9), at commit 5dc4f2d. Measured on
+# 2026-11-29 with
+#   git worktree add /tmp/h6-baseline 5dc4f2d && cd /tmp/h6-baseline
+#   ln -s /work/main/.venv .venv
+#   PYTHONPATH=$PWD .venv/bin/jupyter-book build . -W -n --keep-going    # build succeeded
+#   .venv/bin/python /work/main/tests/visible_code.py _build/html
+# (PYTHONPATH so that the chapters and autodoc import that commit's optlib, not the
+# editable install's; the measure reads only the code cells, which come from the chapters).
+# Pages without code cells (intro, api, bibliography) counted 0 and have no budget.
+BASELINE_VISIBLE_CODE = {
+    "gradient-descent": 250,
+    "momentum": 314,
+    "nesterov": 194,
+    "seed-simulation": 452,
+    "adagrad-rmsprop": 142,
+    "adadelta": 156,
+    "rmsprop-momentum": 212,
+    "adam": 367,
+    "adam-vs-rmsprop": 194,
+    "descendants": 216,
+    "comparison": 146,
+}
+
+
+def budget_problems(shown: dict[str, int], baseline: dict[str, int], budget: float) -> list[str]:
+    """A line per chapter showing more than ``budget`` times its baseline code lines."""
+    return [
+        f"{stem}: {n} visible code lines, over {budget:.0%} of {baseline[stem]} "
+        f"(at most {int(budget * baseline[stem])})"
+        for stem, n in shown.items()
+        if stem in baseline and n > budget * baseline[stem]
+    ]
+
+
+def test_budget_catches_a_chapter_that_shows_too_much_code():
+    page = """<div class="cell docutils container"><div class="cell_input docutils container">
+<pre>x = 1
+
+y = 2
+z = 3
+</pre></div></div>"""
+    shown = {"wall": visible_code_lines(page)["visible"], "folded": 0}
+    assert shown["wall"] == 3
+    assert budget_problems(shown, {"wall": 8, "folded": 8}, 0.35) == [
+        "wall: 3 visible code lines, over 35% of 8 (at most 2)"
+    ]
+    assert budget_problems(shown, {"wall": 9, "folded": 8}, 0.35) == []
+
+
+def test_visible_code_measure_on_small_pages():
+    """Folded inputs (myst-nb's hide-input, a closed <details>, a dropdown solution, a
+    {toggle}) do not count, open ones do; blank lines never count."""
+    cell = '<div class="cell_input docutils container"><pre>a = 1\n\nb = 2\n</pre></div>'
+    title = '<p class="admonition-title">S</p>'
+    pages = {
+        cell: 2,
+        f'<div class="cell tag_hide-input"><details class="hide above-input">'
+        f"<summary>Show code</summary>{cell}</details></div>": 0,
+        f"<details open><summary>open</summary>{cell}</details>": 2,
+        f"<details><summary>closed</summary>{cell}</details>": 0,
+        f'<div class="solution dropdown admonition">{title}{cell}</div>': 0,
+        f'<div class="admonition dropdown toggle-shown">{title}{cell}</div>': 2,
+        f'<div class="toggle">{cell}</div>': 0,
+        f'<div class="cell_output"><pre>printed\noutput</pre></div>{cell}{cell}': 4,
+    }
+    for html, expected in pages.items():
+        assert visible_code_lines(html)["visible"] == expected, html
+
+
+def test_visible_code_measure_matches_the_browser(browser_context, tmp_path):
+    """The static measure and what Chromium renders agree on the same small page (the site's
+    pages are compared in test_page_renders)."""
+    cell = '<div class="cell_input docutils container"><pre>a = 1\n\nb = 2\n</pre></div>'
+    html = (
+        f"<!DOCTYPE html><html><body>{cell}"
+        f'<div class="cell tag_hide-input"><details class="hide above-input">'
+        f"<summary>Show code</summary>{cell}</details></div>"
+        f"<details open><summary>open</summary>{cell}</details></body></html>"
+    )
+    page = tmp_path / "cells.html"
+    page.write_text(html, encoding="utf-8")
+    report = check_page(browser_context, page, tmp_path, full=False)
+    assert report.code_lines_shown == visible_code_lines(html)["visible"] == 4
+
+
+SHOWN_CODE = {
+    stem: counts["visible"]
+    for stem, counts in chapter_counts(SITE).items()
+    if stem in BASELINE_VISIBLE_CODE
+} if (SITE / "chapters").is_dir() else {}
+
+
+@pytest.mark.parametrize("stem", sorted(BASELINE_VISIBLE_CODE))
+def test_visible_code_budget(stem):
+    """A chapter shows at most CODE_BUDGET of the code lines it showed at the baseline."""
+    assert stem in SHOWN_CODE, f"chapters/{stem}.html is not in the built site {SITE}"
+    print(f"{stem}: {SHOWN_CODE[stem]} visible code lines, baseline "
+          f"{BASELINE_VISIBLE_CODE[stem]}, budget {int(CODE_BUDGET * BASELINE_VISIBLE_CODE[stem])}")
+    problems = budget_problems({stem: SHOWN_CODE[stem]}, BASELINE_VISIBLE_CODE, CODE_BUDGET)
+    assert not problems, problems[0]

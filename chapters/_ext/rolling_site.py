@@ -1,7 +1,7 @@
 """Site infrastructure for the Rolling Downhill book (a local Sphinx extension).
 
 Loaded by ``_config.yml`` (``sphinx: local_extensions: {rolling_site: chapters/_ext}``). It
-does four things that Jupyter Book 1 does not do on its own:
+does five things that Jupyter Book 1 does not do on its own:
 
 1. **Offline math.** MathJax 3 is served by the site itself. The files come from the PyPI
    package ``django-static-mathjax`` (pinned in ``requirements.txt``; it installs the whole
@@ -31,6 +31,9 @@ does four things that Jupyter Book 1 does not do on its own:
    ``_build/.optlib-hash`` after each successful build; when it differs (or is missing), the
    execution cache is deleted and every document is re-read, so every chapter re-executes. A
    rebuild with nothing changed re-executes nothing.
+5. **One search box.** pydata-sphinx-theme 0.17.1 would add a header bar holding a second
+   search field above the sidebar's; ``navbar_persistent`` is set empty, as sphinx-book-theme
+   means it to be.
 """
 
 from __future__ import annotations
@@ -569,6 +572,22 @@ def _offer_ipynb(app: Sphinx, pagename: str, templatename: str, context: dict, d
     context["ipynb_source"] = f"{pagename}.ipynb"  # read by sphinx-book-theme's download menu
 
 
+# --- 5. one search box --------------------------------------------------------------------
+
+
+def _one_search_box(app: Sphinx, config: Any) -> None:
+    """No header strip with a second search field above the sidebar's.
+
+    pydata-sphinx-theme 0.17.1 sets ``navbar_persistent`` to its search field whenever the
+    user's theme options do not name it (its ``update_config``), over sphinx-book-theme
+    1.3.0's empty default in ``theme.conf``: every page then gets pydata's header bar holding
+    nothing but that field. Naming it empty here keeps the book theme's layout: the search
+    field in the sidebar and, on narrow screens, the search button of the article header.
+    """
+    if isinstance(config.html_theme_options, dict):
+        config.html_theme_options.setdefault("navbar_persistent", [])
+
+
 # --- 1. MathJax served locally, and the optlib stamp ---------------------------------------
 
 
@@ -605,6 +624,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.set_html_assets_policy("always")
     app.connect("config-inited", _check_mathjax_path)
     app.connect("config-inited", _check_optlib)
+    app.connect("config-inited", _one_search_box)
     app.connect("env-get-outdated", _outdated_if_optlib_changed)
     app.connect("doctree-resolved", _strip_cdn_stylesheets)
     app.connect("html-page-context", _offer_ipynb)  # before the theme's buttons (priority 501)
