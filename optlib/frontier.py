@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import tree
 from ._backend import (
     check_grad_shape,
     full_like,
@@ -878,9 +879,13 @@ def schedule_free_eval_params(opt: Optimizer, state: ScheduleFreeState, y):
 
     :math:`x = (y - (1-\beta_1) z)/\beta_1`, from the iterate ``y`` that
     :func:`schedule_free_adamw` produced and its ``state`` (optax's
-    ``schedule_free_eval_params``).
+    ``schedule_free_eval_params``). For a container ``y`` (see :mod:`optlib.tree`), ``state``
+    is the container of per-leaf states and the result a container too.
     """
     beta1 = opt.hyperparams["beta1"]
+    if tree.is_container(y):
+        return tree.map(lambda leaf, leaf_state: (leaf - (1 - beta1) * leaf_state.base) / beta1,
+                        y, state, names=["state"])
     return (y - (1 - beta1) * state.base) / beta1
 
 
