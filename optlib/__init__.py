@@ -104,7 +104,7 @@ Hyperparameter names: our ``lr`` is PyTorch's ``lr``, Keras' ``learning_rate``, 
 (Adadelta), TensorFlow's ``decay``/``rho``; our ``momentum`` is :math:`\mu` everywhere.
 """
 
-from . import plotting, problems
+from . import plotting, problems, tree
 from ._backend import is_symbolic
 from .base import Optimizer
 from .frontier import (
@@ -170,6 +170,7 @@ __all__ = [
     "grid",
     "problems",
     "plotting",
+    "tree",
     "is_symbolic",
     "GDState",
     "MomentumState",

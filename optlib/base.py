@@ -78,11 +78,11 @@ def _leafwise_init(init):
             return init(x0)
         leaves, structure = tree.flatten(x0)
         states = []
-        for path, leaf in zip(tree.leaf_paths(structure), leaves, strict=True):
+        for i, leaf in enumerate(leaves):
             try:
                 states.append(init(leaf))
             except ValueError as error:
-                raise _reraise(error, path) from error
+                raise _reraise(error, tree.leaf_paths(structure)[i]) from error
         return tree.unflatten(structure, states)
 
     leafwise_init._optlib_leafwise = True
@@ -104,11 +104,11 @@ def _leafwise_update(update):
         xs = ([None] * len(grads) if x is None
               else tree.flatten_up_to(structure, x, "x"))
         steps, new_states = [], []
-        for path, g, s, p in zip(tree.leaf_paths(structure), grads, states, xs, strict=True):
+        for i, (g, s, p) in enumerate(zip(grads, states, xs, strict=True)):
             try:
                 step, new_state = update(g, s, p)
             except ValueError as error:
-                raise _reraise(error, path) from error
+                raise _reraise(error, tree.leaf_paths(structure)[i]) from error
             steps.append(step)
             new_states.append(new_state)
         return tree.unflatten(structure, steps), tree.unflatten(structure, new_states)

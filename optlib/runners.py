@@ -117,24 +117,26 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
     state = opt.init(x0)
     states = [state] if return_states and not last else None
     metrics = [metric(x0, state, 0)] if metric is not None else None
+    x_leaves = leaves0
     for t in range(1, steps + 1):
         point = x if grad_at is None else grad_at(x, state)
         grad = grad_fn(point)
         if container:
-            _check_container_gradient(grad, point, x, state, opt, t, structure, paths)
+            _check_container_gradient(grad, point, x_leaves, state, opt, t, structure, paths,
+                                      point is x)
         else:
             _check_gradient(grad, point, x, state, opt, t)
         step, state = opt.update(grad, state, x)
         if container:
-            x = tree.unflatten(structure, [
-                leaf + leaf_step for leaf, leaf_step in zip(
-                    tree.flatten_up_to(structure, x, "x"),
-                    tree.flatten_up_to(structure, step, "step"), strict=True)])
+            x_leaves = [leaf + leaf_step for leaf, leaf_step in zip(
+                x_leaves, tree.flatten_up_to(structure, step, "step"), strict=True)]
+            x = tree.unflatten(structure, x_leaves)
         else:
             x = x + step
+            x_leaves = [x]
         recorded = t % every == 0
         if keep_iterates:
-            for trace, leaf in zip(traces, tree.flatten_up_to(structure, x, "x"), strict=True):
+            for trace, leaf in zip(traces, x_leaves, strict=True):
                 trace.add(t, leaf)
         elif recorded:
             metrics.append(metric(x, state, t))
@@ -221,7 +223,8 @@ def _stack(values):
     return np.stack(np.broadcast_arrays(*[np.asarray(v) for v in values]))
 
 
-def _check_container_gradient(grad, point, x, state, opt, step, structure, paths):
+def _check_container_gradient(grad, point, x_leaves, state, opt, step, structure, paths,
+                              at_x):
     """:func:`_check_gradient` for each leaf of a container, naming the leaf."""
     if grad is None:
         raise ValueError(
@@ -234,11 +237,14 @@ def _check_container_gradient(grad, point, x, state, opt, step, structure, paths
     except ValueError as error:
         raise ValueError(f"grad_fn returned a gradient at step {step} that {error}".replace(
             "that grad does not", "that does not")) from None
-    points = tree.flatten_up_to(structure, point, "grad_at's point")
-    xs = tree.flatten_up_to(structure, x, "x")
-    states = tree.flatten_up_to(structure, state, "state", strict=False)
-    for path, g, p, leaf, s in zip(paths, grads, points, xs, states, strict=True):
-        _check_gradient(g, p, leaf, s, opt, step, f"x{path}")
+    points = x_leaves if at_x else tree.flatten_up_to(structure, point, "grad_at's point")
+    states = None
+    for i, (g, p) in enumerate(zip(grads, points, strict=True)):
+        if g is not None and np.shape(g) == np.shape(p) and not is_symbolic(g, p):
+            continue  # the usual case, nothing to check (and no state to look at)
+        if states is None:
+            states = tree.flatten_up_to(structure, state, "state", strict=False)
+        _check_gradient(g, p, x_leaves[i], states[i], opt, step, f"x{paths[i]}")
 
 
 def _check_gradient(grad, point, x, state, opt, step, name="x"):

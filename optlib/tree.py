@@ -61,6 +61,8 @@ def is_container(value) -> bool:
     Array-like means nested only of numbers (NumPy or SymPy scalars), as ``[-1.0, 1.0]``: that
     is one parameter, the array NumPy makes of it. An empty ``list`` or ``tuple`` is one too.
     """
+    if isinstance(value, np.ndarray):  # the common case first: this runs at every step
+        return False
     if isinstance(value, dict) or _is_namedtuple(value):
         return True
     if isinstance(value, (list, tuple)):
@@ -225,11 +227,21 @@ def flatten_up_to(structure, tree, name="tree", *, strict=True):
     ValueError: grad does not have the structure ...: expected a dict with keys ['w', 'b'] ...
     """
     items = []
-    _up_to_into(structure, tree, "", name, strict, items)
+    try:
+        _up_to_into(structure, tree, None, name, strict, items)
+    except _Mismatch:  # walk again, keeping the path this time, to say where
+        _up_to_into(structure, tree, "", name, strict, [])
+        raise AssertionError("unreachable: the second walk raises") from None
     return items
 
 
+class _Mismatch(Exception):
+    """Raised by the fast walk (no paths kept) at a mismatch."""
+
+
 def _mismatch(node, value, path, name):
+    if path is None:
+        return _Mismatch()
     return ValueError(
         f"{name} does not have the structure of the parameters: expected "
         f"{describe_structure(node)} at {name}{path}, got {describe(value)}"
@@ -237,6 +249,7 @@ def _mismatch(node, value, path, name):
 
 
 def _up_to_into(node, value, path, name, strict, items):
+    """Collect into ``items``; ``path`` is None on the fast walk, which keeps no paths."""
     if node.kind == "leaf":
         if strict and is_container(value):
             raise _mismatch(node, value, path, name)
@@ -256,7 +269,8 @@ def _up_to_into(node, value, path, name, strict, items):
             raise _mismatch(node, value, path, name)
         children = list(value)
     for key, child, item in builtins.zip(node.keys, node.children, children, strict=True):
-        _up_to_into(child, item, path + _path_step(node, key), name, strict, items)
+        child_path = None if path is None else path + _path_step(node, key)
+        _up_to_into(child, item, child_path, name, strict, items)
 
 
 def map(function, tree, *rest, names=None):  # noqa: A001 - optax's name (tree.map)
