@@ -62,6 +62,11 @@ class Optimizer(_OptimizerFields):
         return super().__new__(cls, _leafwise_init(init), _leafwise_update(update), name,
                                hyperparams)
 
+    @classmethod
+    def _make(cls, iterable):
+        # NamedTuple's _make (which _replace calls) skips __new__: wrap replaced functions too
+        return cls(*iterable)
+
 
 def _reraise(error, path):
     """``error`` again, with the leaf's path in front of its message."""

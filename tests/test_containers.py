@@ -56,6 +56,14 @@ def test_every_factory_is_covered():
     assert {constructor.__name__ for constructor, _ in CASES.values()} == _factories()
 
 
+def test_a_replaced_update_acts_leaf_by_leaf_too():
+    opt = optlib.gd(0.5)
+    negated = opt._replace(update=lambda grad, state, x=None: (-grad, state))
+    step, _ = negated.update({"a": np.ones(2), "b": 3.0}, negated.init({"a": 0.0, "b": 0.0}))
+    assert step["a"].tolist() == [-1.0, -1.0] and step["b"] == -3.0
+    assert negated.name == "GD" and isinstance(negated, optlib.Optimizer)
+
+
 def _params(name):
     """A (3, 2) matrix and a (2,) vector; Muon refuses vectors, so it gets a (2, 4) matrix."""
     rng = np.random.default_rng(7)
