@@ -299,9 +299,10 @@ async (openFolds) => {
   if (page.scrollWidth > viewport + 1) {
     out.problems.push(`page scrolls sideways: ${page.scrollWidth} px wide ` +
                       `in a ${viewport} px viewport`);
-    const reach = el => {  // the right edge of the element or of its content
+    const reach = el => {  // the right edge of the element, or of content spilling out of it
       const r = el.getBoundingClientRect();
-      return Math.max(r.right, r.left + el.clientLeft + el.scrollWidth);
+      const spill = css(el).overflowX === 'visible' ? r.left + el.clientLeft + el.scrollWidth : 0;
+      return Math.max(r.right, spill);
     };
     report(elements.filter(el => !clippingAncestor(el) && reach(el) > viewport + 1)
                    .map(el => [el, `reaches ${Math.round(reach(el))} px`]),
