@@ -25,9 +25,9 @@ PALETTE = {
     "grey": "#8C8C8C",
 }
 
-#: The book's one figure style (``plt.style.use(BOOK_STYLE)``, or :func:`use_book_style`):
-#: sized for the text column (about 750 px), labels legible at that size, no top/right spines,
-#: a light grid, and the palette above as the colour cycle.
+#: The book's one figure style, for ``plt.style.use(BOOK_STYLE)`` or ``use_book_style()``.
+#: Sized for the text column (about 750 px), labels legible at that size, no top or right
+#: spines, a light grid, and the palette above as the colour cycle.
 BOOK_STYLE = {
     "figure.figsize": (7.2, 3.4),
     "figure.dpi": 100,
@@ -53,9 +53,9 @@ BOOK_STYLE = {
     "svg.fonttype": "path",
 }
 
-#: One colour and line style per method, the same on every page: a family shares a colour
-#: where it shares an idea (the momentum methods are blue, the RMSProp family green/purple,
-#: Adam's family orange/vermillion), and the line style tells members apart.
+#: One colour and line style per method, the same on every page. A family shares a colour
+#: where it shares an idea (the momentum methods are blue, the RMSProp family green and
+#: purple, Adam's family orange and vermillion), and the line style tells members apart.
 METHOD_STYLES = {
     "gd": {"label": "gradient descent", "color": PALETTE["black"], "linestyle": "-"},
     "momentum": {"label": "momentum", "color": PALETTE["blue"], "linestyle": "-"},
