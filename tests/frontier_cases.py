@@ -60,7 +60,8 @@ def run_optlib(opt, problem: dict, steps: int = STEPS):
 # Each case: the framework, its optimizer and keywords (in the framework's names), the optlib
 # factory and keywords that must give the same iterates, the shape, the relative tolerance, and
 # the optlib hyperparameters that a small change (relative 1e-5, or as given in a pair) must
-# detect ("perturb"), and the options whose flip it must detect ("flip").
+# detect ("perturb"), the options whose flip it must detect ("flip"), and other changes of
+# the optlib keywords it must detect ("changes").
 CASES: dict[str, dict] = {
     "radam_l2": dict(
         framework="torch", optimizer="RAdam",
@@ -111,7 +112,13 @@ CASES: dict[str, dict] = {
                     adjust_lr_fn="match_rms_adamw"),
         optlib=("muon", dict(lr=0.01, weight_decay=0.1, momentum=0.8, nesterov=False,
                              ns_steps=4, adjust_lr_fn="match_rms_adamw")),
-        shape="wide", perturb=["lr", "weight_decay", "momentum"], flip=["nesterov"]),
+        shape="wide", perturb=["lr", "weight_decay", "momentum"], flip=["nesterov"],
+        # the quintic's coefficients (each 1e-5 relative), one more iteration, the other rule
+        # for the learning rate; eps is a floor of the Frobenius norm that never acts here
+        changes=[{"ns_coefficients": (3.4445 * (1 + 1e-5), -4.775, 2.0315)},
+                 {"ns_coefficients": (3.4445, -4.775 * (1 + 1e-5), 2.0315)},
+                 {"ns_coefficients": (3.4445, -4.775, 2.0315 * (1 + 1e-5))},
+                 {"ns_steps": 5}, {"adjust_lr_fn": None}]),
     "muon_bfloat16": dict(
         framework="torch", optimizer="Muon",  # PyTorch as shipped: Newton-Schulz in bfloat16
         kwargs=dict(lr=0.02, weight_decay=0.05, momentum=0.9, nesterov=True),

@@ -48,7 +48,7 @@ def test_optlib_matches_the_framework(name):
 
 
 @pytest.mark.parametrize("name", [n for n in MATCHED if CASES[n].get("perturb")
-                                  or CASES[n].get("flip")])
+                                  or CASES[n].get("flip") or CASES[n].get("changes")])
 def test_a_small_change_of_any_hyperparameter_breaks_agreement(name):
     """A 1e-5 relative change of each listed hyperparameter (Lion's decays, which act through
     a sign only, 1e-2), or a flipped option, moves the iterates outside the tolerance: the
@@ -65,6 +65,8 @@ def test_a_small_change_of_any_hyperparameter_breaks_agreement(name):
         assert _excess(changed, reference, *tolerance) > 0, hyper
     for hyper in case.get("flip", []):
         assert _excess(_run(name, **{hyper: not kwargs[hyper]}), reference, *tolerance) > 0, hyper
+    for change in case.get("changes", []):
+        assert _excess(_run(name, **change), reference, *tolerance) > 0, change
 
 
 def test_reference_data_covers_every_method_the_frameworks_have():
