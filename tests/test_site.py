@@ -711,12 +711,16 @@ def test_no_cdn_in_built_site():
     MathJax's own files are the exception, checked in the browser instead: its bundles carry
     CDN URLs that are never requested here (speech-rule-engine defaults overridden by
     MathJax's configuration to ``_static/mathjax/sre/``, and Internet Explorer fall-backs).
+    So are BokehJS's bundles (``_static/bokeh*.min.js``, the explorables' library), which name
+    jsdelivr and Google Fonts for features the book does not use (icon sets, math); the
+    explorables' pages are opened with the network cut in the browser tests.
     """
     cdn = re.compile(r"cdn\.jsdelivr|unpkg\.com|cdnjs|bootstrapcdn|googleapis|gstatic|mathjax@")
     assets = [
         p
         for p in SITE.rglob("*")
         if p.suffix in {".html", ".js", ".css"} and "mathjax" not in p.relative_to(SITE).parts
+        and not re.fullmatch(r"_static/bokeh(-\w+)?\.min\.js", p.relative_to(SITE).as_posix())
     ]
     offenders = [
         f"{p.relative_to(SITE)}: {m.group(0)}"
@@ -947,3 +951,145 @@ def test_visible_code_budget(stem):
           f"{BASELINE_VISIBLE_CODE[stem]}, budget {int(CODE_BUDGET * BASELINE_VISIBLE_CODE[stem])}")
     problems = budget_problems({stem: SHOWN_CODE[stem]}, BASELINE_VISIBLE_CODE, CODE_BUDGET)
     assert not problems, problems[0]
+
+
+# --- explorable figures (issue 12) -----------------------------------------------------------
+#
+# Each explorable is a Bokeh document in a chapter page (optlib.explorables): its sliders are
+# noUiSlider handles (``[role=slider]``, inside Bokeh's shadow roots, which Playwright's CSS
+# locators pierce), and its data sources are read back from ``Bokeh.documents``.
+
+EXPLORABLE_PAGES = {"momentum": SITE / "chapters" / "momentum.html"}
+
+# The shown run, the sliders' values and the grid position, read from the page's document.
+READ_MOMENTUM = """() => {
+  const doc = Bokeh.documents[0];
+  const shown = doc.get_model_by_name('shown').data;
+  const settings = doc.get_model_by_name('settings').data;
+  const k = doc.get_model_by_name('current').data.index[0];
+  return {eta: doc.get_model_by_name('eta').value, mu: doc.get_model_by_name('mu').value, k,
+          grid_eta: settings.eta[k], grid_mu: settings.mu[k],
+          x1: Array.from(shown.x1), x2: Array.from(shown.x2), loss: Array.from(shown.loss)};
+}"""
+
+
+def _open_explorable(context, stem: str):
+    """The page of ``stem`` opened from disk, its Bokeh document drawn; and what went wrong."""
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda exc: problems.append(f"uncaught exception: {exc}"))
+
+    def outside(route):
+        problems.append(f"request leaves the machine: {route.request.url[:120]}")
+        route.abort()
+
+    page.route(re.compile(r"^(https?|wss?|ftp)://"), outside)
+    page.goto(EXPLORABLE_PAGES[stem].resolve().as_uri(), wait_until="load", timeout=TIMEOUT_MS)
+    page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0",
+                           timeout=TIMEOUT_MS)
+    page.locator(".rolling-explorable [role=slider][aria-label]").first.wait_for(
+        timeout=TIMEOUT_MS)
+    return page, problems
+
+
+def _slider(page, label: str):
+    handles = page.locator(f'[role=slider][aria-label="{label}"]')
+    assert handles.count() == 1, f"no slider handle labelled {label!r}"
+    return handles.first
+
+
+def test_explorable_bundle_served_once_and_only_where_used():
+    """BokehJS is a file of _static/ (not inlined), loaded by the explorables' pages only."""
+    static = SITE / "_static"
+    assert (static / "bokeh.min.js").is_file() and (static / "bokeh-widgets.min.js").is_file()
+    for html_file in site_pages():
+        text = html_file.read_text(encoding="utf-8", errors="replace")
+        has = 'class="rolling-explorable"' in text
+        loads = re.findall(r'<script src="[^"]*_static/(bokeh[-\w]*\.min\.js)[^"]*"', text)
+        assert loads == (["bokeh.min.js", "bokeh-widgets.min.js"] if has else []), html_file
+        assert "cdn.bokeh.org" not in text and len(text) < MAX_PAGE_BYTES, html_file
+
+
+def test_explorable_momentum_controls_keyboard_and_data(browser_context):
+    """Labelled sliders showing their value; arrows move them; the run drawn is optlib's."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    import optlib
+
+    page, problems = _open_explorable(browser_context, "momentum")
+    try:
+        eta, mu = _slider(page, "learning rate η"), _slider(page, "momentum μ")
+        before = page.evaluate(READ_MOMENTUM)
+        assert (before["eta"], before["mu"]) == (0.4, 0.5)
+        assert eta.get_attribute("aria-valuetext") == "0.40"
+        titles = page.locator(".bk-slider-title")
+        assert "learning rate η" in titles.nth(0).inner_text()
+        assert "0.40" in titles.nth(0).inner_text() and "0.50" in titles.nth(1).inner_text()
+
+        eta.focus()
+        page.keyboard.press("ArrowRight")
+        mu.focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "() => Bokeh.documents[0].get_model_by_name('current').data.index[0] !== "
+            f"{before['k']}", timeout=TIMEOUT_MS)
+        after = page.evaluate(READ_MOMENTUM)
+        assert eta.get_attribute("aria-valuetext") == "0.42"
+        assert mu.get_attribute("aria-valuetext") == "0.60"
+        assert "0.42" in titles.nth(0).inner_text() and "0.60" in titles.nth(1).inner_text()
+        assert after["x1"] != before["x1"], "moving the sliders did not change the run drawn"
+        # the readout (a Bokeh Div, in a shadow root: Playwright's text locator pierces it)
+        readout = page.get_by_text("η = 0.42, μ = 0.60")
+        assert readout.count() == 1 and readout.first.is_visible()
+        line = readout.first.evaluate("el => el.parentElement.textContent")
+        assert "rate per step" in line.lower() and "roots" in line, line
+        assert abs(after["grid_eta"] - after["eta"]) < 1e-9
+        assert abs(after["grid_mu"] - after["mu"]) < 1e-9
+
+        # a fresh optlib run at the setting shown, cast to the page's float32: equal
+        ravine = optlib.problems.ravine()
+        steps = len(after["x1"]) - 1
+        xs = optlib.run(optlib.momentum(after["grid_eta"], after["grid_mu"]), ravine.grad,
+                        np.array([-5.0, -2.0]), steps)
+        np.testing.assert_array_equal(np.float32(xs[:, 0]), np.float32(after["x1"]))
+        np.testing.assert_array_equal(np.float32(xs[:, 1]), np.float32(after["x2"]))
+        np.testing.assert_array_equal(np.float32(ravine.f(xs)), np.float32(after["loss"]))
+        # and not the default setting's run
+        xs0 = optlib.run(optlib.momentum(0.4, 0.5), ravine.grad, np.array([-5.0, -2.0]), steps)
+        assert not np.array_equal(np.float32(xs0[:, 0]), np.float32(after["x1"]))
+
+        shot = SHOTS / "explorables" / "momentum.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.locator(".rolling-explorable").first.screenshot(path=str(shot))
+    finally:
+        page.close()
+    assert not problems, problems
+
+
+def test_explorable_momentum_on_a_phone(phone_context):
+    """At 390 px: within the screen, handles a finger can hit, a tap moves the slider."""
+    page, problems = _open_explorable(phone_context, "momentum")
+    try:
+        box = page.locator(".rolling-explorable").first.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, box
+        eta = _slider(page, "learning rate η")
+        handle = eta.bounding_box()
+        assert handle["width"] >= 24 and handle["height"] >= 24, handle
+        before = page.evaluate(READ_MOMENTUM)
+        eta.scroll_into_view_if_needed()
+        handle = eta.bounding_box()
+        page.touchscreen.tap(handle["x"] + handle["width"] / 2 + 60,
+                             handle["y"] + handle["height"] / 2)
+        page.wait_for_function(
+            "() => Bokeh.documents[0].get_model_by_name('current').data.index[0] !== "
+            f"{before['k']}", timeout=TIMEOUT_MS)
+        assert page.evaluate(READ_MOMENTUM)["eta"] > before["eta"]
+        shot = SHOTS / "explorables" / "momentum.phone.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.locator(".rolling-explorable").first.screenshot(path=str(shot))
+    finally:
+        page.close()
+    assert not problems, problems

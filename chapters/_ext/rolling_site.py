@@ -34,6 +34,12 @@ does five things that Jupyter Book 1 does not do on its own:
 5. **One search box.** pydata-sphinx-theme 0.17.1 would add a header bar holding a second
    search field above the sidebar's; ``navbar_persistent`` is set empty, as sphinx-book-theme
    means it to be.
+6. **Explorable figures.** Bokeh's two minified bundles (``bokeh.min.js``,
+   ``bokeh-widgets.min.js``, from the installed ``bokeh`` wheel) are added to
+   ``html_static_path`` by absolute path, so Sphinx copies them to ``_static/`` once for the
+   whole site; the ``<script>`` tags are added (in ``<head>``, without ``defer``) only to the
+   pages whose body holds an explorable (``optlib.explorables.MARKER``). The execution cache
+   is also keyed on Bokeh's version (item 4), so cached outputs never meet other BokehJS.
 """
 
 from __future__ import annotations
@@ -96,7 +102,7 @@ def optlib_hash(srcdir: Path) -> str:
 
 def _check_optlib(app: Sphinx, config: Any) -> None:
     build_dir = Path(app.outdir).parent
-    current = optlib_hash(Path(app.srcdir))
+    current = optlib_hash(Path(app.srcdir)) + " " + explorable_library_version()
     stamp = build_dir / HASH_FILE
     previous = stamp.read_text().strip() if stamp.is_file() else None
     app.rolling_optlib_hash = current  # type: ignore[attr-defined]
@@ -618,6 +624,49 @@ def _check_mathjax_path(app: Sphinx, config: Any) -> None:
         )
 
 
+# --- 6. explorable figures: BokehJS served once, loaded where a page has an explorable ------
+
+EXPLORABLE_MARKER = "rolling-explorable"  # optlib.explorables.MARKER
+EXPLORABLE_BUNDLES = ("bokeh.min.js", "bokeh-widgets.min.js")  # in this order
+
+
+def explorable_library_version() -> str:
+    """``bokeh==<version>`` as installed (part of the execution cache's key)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"bokeh=={version('bokeh')}"
+    except PackageNotFoundError:
+        return "bokeh not installed"
+
+
+def explorable_bundles() -> list[Path]:
+    """The absolute paths of BokehJS's minified bundles in the installed ``bokeh`` wheel."""
+    import bokeh
+
+    folder = Path(bokeh.__file__).parent / "server" / "static" / "js"
+    paths = [folder / name for name in EXPLORABLE_BUNDLES]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"BokehJS not found: {missing}; pip install -r requirements.txt")
+    return paths
+
+
+def _serve_explorable_js(app: Sphinx, config: Any) -> None:
+    for path in explorable_bundles():
+        if str(path) not in config.html_static_path:
+            config.html_static_path.append(str(path))
+
+
+def _load_explorable_js(app: Sphinx, pagename: str, templatename: str, context: dict,
+                        doctree) -> None:
+    body = context.get("body") or ""
+    if f'class="{EXPLORABLE_MARKER}"' not in body:
+        return
+    for priority, name in enumerate(EXPLORABLE_BUNDLES, start=200):
+        app.builder.add_js_file(name, priority=priority)  # type: ignore[attr-defined]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     # MathJax (and every extension's assets) on every page, not only on pages with math of
     # their own: chapter titles with math appear in the navigation of every page.
@@ -629,6 +678,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-resolved", _strip_cdn_stylesheets)
     app.connect("html-page-context", _offer_ipynb)  # before the theme's buttons (priority 501)
     app.connect("build-finished", _finish)
+    app.connect("config-inited", _serve_explorable_js)
+    app.connect("html-page-context", _load_explorable_js)
     # after every extension's setup(), so that sphinx_thebe's hooks exist
     app.connect("config-inited", lambda app, config: _disconnect_thebe(app))
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
