@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import html as _html
 import json
+import re
 
 import numpy as np
 
 from .plotting import PALETTE
 
-__all__ = ["FONT", "MARKER", "LIBRARY", "library_version", "slider_values", "grid_slider",
-           "book_figure", "flat_rows", "select_rows", "to_html"]
+__all__ = ["FONT", "MARKER", "LIBRARY", "FALLBACK", "library_version", "slider_values",
+           "grid_slider", "book_figure", "flat_rows", "select_rows", "to_html"]
 
 #: The Python package that draws the explorables (its version keys the execution cache).
 LIBRARY = "bokeh"
@@ -263,13 +264,22 @@ if (div !== null) {
                     code=code)
 
 
-def to_html(layout, *, label: str, sliders=(), note: str = ""):
+#: What a reader sees in place of the explorable where BokehJS does not run: a browser without
+#: JavaScript, or the downloaded notebook in Jupyter (whose untrusted outputs run no script).
+FALLBACK = ("This figure is explorable in the book's web pages, with JavaScript. Here, the "
+            "static figures of this section show the same runs for fixed settings.")
+
+_SCRIPT = re.compile(r"^\s*<script[^>]*>(?P<code>.*)</script>\s*$", re.DOTALL)
+
+
+def to_html(layout, *, label: str, sliders=(), fallback: str = FALLBACK):
     """The layout as an ``IPython.display.HTML`` for a notebook cell (myst-nb renders it).
 
     The figure is wrapped in ``<div class="rolling-explorable" role="figure" aria-label=...>``
-    (``label``), followed by ``note`` (HTML; e.g. what the reader sees without JavaScript).
-    The sliders (from :func:`grid_slider`) get their accessible names when the document is
-    ready. The script expects BokehJS on the page, which the book's site provides.
+    (``label``). The sliders (from :func:`grid_slider`) get their accessible names once Bokeh
+    has drawn them. BokehJS must be on the page (the book's site loads it from ``_static/``);
+    where it is not (no JavaScript, or a notebook in Jupyter), Bokeh's script does nothing and
+    ``fallback`` (HTML, :data:`FALLBACK` by default) stays visible instead of an empty box.
     """
     from bokeh.embed import components
     from IPython.display import HTML
@@ -281,11 +291,17 @@ def to_html(layout, *, label: str, sliders=(), note: str = ""):
         tags = [t for t in s.tags if isinstance(t, dict) and "label" in t]
         labels[f"rolling-slider-{s.name}"] = tags[0]["label"] if tags else s.title
     script, div = components(layout)
+    match = _SCRIPT.match(script)
+    if match is None:  # pragma: no cover - a change in Bokeh's components()
+        raise RuntimeError("bokeh.embed.components returned an unexpected script")
+    guarded = ('<script type="text/javascript">\nif (window.Bokeh) {\n'
+               f'{match.group("code")}\n'
+               f"  for (const p of document.querySelectorAll('.{MARKER}-fallback')) "
+               "p.hidden = true;\n}\n</script>")
     body = (f'<style>{_DARK_CSS}</style>\n'
             f'<div class="{MARKER}" role="figure" aria-label="{_html.escape(label)}">\n'
-            f"{div}\n{script}\n</div>\n")
+            f'<p class="{MARKER}-fallback">{fallback}</p>\n'
+            f"{div}\n{guarded}\n</div>\n")
     if labels:
         body += f'<script type="text/javascript">{_ARIA_JS % json.dumps(labels)}</script>\n'
-    if note:
-        body += f'<p class="{MARKER}-note">{note}</p>\n'
     return HTML(body)

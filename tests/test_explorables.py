@@ -107,6 +107,10 @@ def test_to_html_holds_the_marker_labels_and_no_cdn():
     assert 'aria-label="a test figure"' in html
     assert '"rolling-slider-eta": "learning rate \\u03b7"' in html
     assert "html[data-theme=dark]" in html
+    # without BokehJS (a notebook in Jupyter) the script does nothing and a note stays visible
+    assert "if (window.Bokeh) {" in html and "Bokeh.safely" in html
+    assert html.index("if (window.Bokeh) {") < html.index("Bokeh.safely")
+    assert explorables.FALLBACK in html
     assert "cdn.bokeh.org" not in html and "http://" not in html and "https://" not in html
     with pytest.raises(ValueError, match="label"):
         explorables.to_html(column(fig), label="")

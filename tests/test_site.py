@@ -1023,6 +1023,9 @@ def test_explorable_momentum_controls_keyboard_and_data(browser_context):
         eta, mu = _slider(page, "learning rate η"), _slider(page, "momentum μ")
         before = page.evaluate(READ_MOMENTUM)
         assert (before["eta"], before["mu"]) == (0.4, 0.5)
+        # BokehJS ran: the note for readers without it is hidden
+        fallback = page.locator(".rolling-explorable-fallback")
+        assert fallback.count() == 1 and fallback.first.is_hidden()
         assert eta.get_attribute("aria-valuetext") == "0.40"
         titles = page.locator(".bk-slider-title")
         assert "learning rate η" in titles.nth(0).inner_text()
