@@ -42,7 +42,7 @@ __all__ = ["FONT", "MARKER", "LIBRARY", "FALLBACK", "library_version", "slider_v
 #: The Python package that draws the explorables (its version keys the execution cache).
 LIBRARY = "bokeh"
 
-#: The class of the element that holds an explorable: the site adds Bokeh's scripts to
+#: The class of the element that holds an explorable. The site adds Bokeh's scripts to
 #: exactly the pages whose HTML contains it.
 MARKER = "rolling-explorable"
 
@@ -264,8 +264,9 @@ if (div !== null) {
                     code=code)
 
 
-#: What a reader sees in place of the explorable where BokehJS does not run: a browser without
-#: JavaScript, or the downloaded notebook in Jupyter (whose untrusted outputs run no script).
+#: What a reader sees in place of the explorable where BokehJS does not run. That is a browser
+#: without JavaScript, or the downloaded notebook in Jupyter (whose untrusted outputs run no
+#: script).
 FALLBACK = ("This figure is explorable in the book's web pages, with JavaScript. Here, the "
             "static figures of this section show the same runs for fixed settings.")
 
