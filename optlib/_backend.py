@@ -69,6 +69,13 @@ def maximum(a, b):
     return np.maximum(a, b)
 
 
+def sign(x):
+    """-1, 0 or 1 element-wise: ``sympy.sign`` for symbols, ``numpy.sign`` otherwise."""
+    if is_symbolic(x):
+        return sys.modules["sympy"].sign(x)
+    return np.sign(x)
+
+
 def zeros_like(x):
     """A zero of the same kind as ``x``: SymPy's 0, a NumPy scalar, or an array of zeros.
 

@@ -28,12 +28,14 @@ from ._backend import (
     full_like,
     hyperparameter,
     is_symbolic,
+    maximum,
     power,
+    sign,
     sqrt,
     zeros_like,
 )
 from .base import Optimizer
-from .methods import _adam_hyperparameters, _decay, _eps, _flag, _lr
+from .methods import _INF, _adam_hyperparameters, _decay, _eps, _flag, _lr, _needs_x
 
 __all__ = [
     "radam",
@@ -56,15 +58,13 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# Element-wise helpers that also run on SymPy (sign, a two-way choice)
+# Helpers: whether a weight decay acts, and a two-way choice that also runs on SymPy
 # --------------------------------------------------------------------------------------------
 
 
-def _sign(x):
-    """-1, 0 or 1 element-wise: ``sympy.sign`` for symbols, ``numpy.sign`` otherwise."""
-    if is_symbolic(x):
-        return sys.modules["sympy"].sign(x)
-    return np.sign(x)
+def _acts(weight_decay):
+    """False only for a decay that is the number 0 (then ``update`` needs no ``x``)."""
+    return is_symbolic(weight_decay) or np.ndim(weight_decay) > 0 or weight_decay != 0
 
 
 def _choose(condition, if_true, if_false):
@@ -83,11 +83,6 @@ def _choose(condition, if_true, if_false):
         return if_true() if value > threshold else if_false()
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(value > threshold, if_true(), if_false())
-
-
-def _needs_x(name, x):
-    if x is None:
-        raise ValueError(f"{name}'s update needs the parameters: call update(grad, state, x)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,8 +164,7 @@ def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
     weight_decay = _eps("weight_decay", weight_decay)
     decoupled_weight_decay = _flag("decoupled_weight_decay", decoupled_weight_decay)
     rho_inf = 2 / (1 - beta2) - 1
-    decays = not (np.ndim(weight_decay) == 0 and not is_symbolic(weight_decay)
-                  and weight_decay == 0)
+    decays = _acts(weight_decay)
 
     def init(x0):
         zero = zeros_like(x0)
@@ -352,7 +346,7 @@ def yogi(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-3, initial_accumulator=1e-6) ->
         first_moment = beta1 * state.first_moment + (1 - beta1) * grad
         squared = grad * grad
         second_moment = (state.second_moment
-                         - (1 - beta2) * _sign(state.second_moment - squared) * squared)
+                         - (1 - beta2) * sign(state.second_moment - squared) * squared)
         corrected_first = first_moment / (1 - power(beta1, count))
         corrected_second = second_moment / (1 - power(beta2, count))
         step = -lr * corrected_first / (sqrt(corrected_second) + eps)
@@ -412,15 +406,14 @@ def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0) -> Optimizer:
     lr = _lr(lr)
     beta1, beta2 = _decay("beta1", beta1), _decay("beta2", beta2)
     weight_decay = _eps("weight_decay", weight_decay)
-    decays = not (np.ndim(weight_decay) == 0 and not is_symbolic(weight_decay)
-                  and weight_decay == 0)
+    decays = _acts(weight_decay)
 
     def init(x0):
         return LionState(momentum=zeros_like(x0))
 
     def update(grad, state, x=None):
         check_grad_shape(grad, x)
-        direction = _sign(beta1 * state.momentum + (1 - beta1) * grad)
+        direction = sign(beta1 * state.momentum + (1 - beta1) * grad)
         if decays:
             _needs_x("lion", x)
             direction = direction + weight_decay * x
@@ -854,7 +847,7 @@ def schedule_free_adamw(lr=2.5e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_deca
         check_grad_shape(grad, x)
         y = x
         count = state.count + 1
-        max_lr = _max(state.max_lr, schedule(count))
+        max_lr = maximum(state.max_lr, schedule(count))
         weight = power(max_lr, weight_lr_power)
         weight_sum = state.weight_sum + weight
         mix = _ratio(weight, weight_sum)
@@ -889,12 +882,6 @@ def schedule_free_eval_params(opt: Optimizer, state: ScheduleFreeState, y):
     return (y - (1 - beta1) * state.base) / beta1
 
 
-def _max(a, b):
-    if is_symbolic(a, b):
-        return sys.modules["sympy"].Max(a, b)
-    return np.maximum(a, b)
-
-
 def _ratio(numerator, denominator):
     """``numerator / denominator``, and 0 where both are 0 (the first weights of a warmup)."""
     if is_symbolic(numerator, denominator):
@@ -904,5 +891,3 @@ def _ratio(numerator, denominator):
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator != 0, numerator / denominator, 0.0)
 
-
-_INF = math.inf

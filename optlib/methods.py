@@ -69,6 +69,12 @@ def _adam_hyperparameters(lr, beta1, beta2, eps):
     return _lr(lr), _decay("beta1", beta1), _decay("beta2", beta2), _eps("eps", eps)
 
 
+def _needs_x(name, x):
+    """Raise unless ``x`` was passed: methods whose step depends on the parameters need it."""
+    if x is None:
+        raise ValueError(f"{name}'s update needs the parameters: call update(grad, state, x)")
+
+
 def _flag(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
@@ -606,8 +612,7 @@ def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2) -> Optim
     init, direction = _adam_core(beta1, beta2, eps, False)
 
     def update(grad, state, x=None):
-        if x is None:
-            raise ValueError("adamw's update needs the parameters: call update(grad, state, x)")
+        _needs_x("adamw", x)
         check_grad_shape(grad, x)
         unscaled, state = direction(grad, state)
         return -lr * weight_decay * x - lr * unscaled, state

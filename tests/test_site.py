@@ -973,6 +973,13 @@ READ_MOMENTUM = """() => {
 }"""
 
 
+def _save_explorable_shot(page, filename: str):
+    """Save a screenshot of the page's first explorable under _build/screenshots/explorables/."""
+    shot = SHOTS / "explorables" / filename
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.locator(".rolling-explorable").first.screenshot(path=str(shot))
+
+
 def _open_explorable(context, stem: str):
     """The page of ``stem`` opened from disk, its Bokeh document drawn; and what went wrong."""
     page = context.new_page()
@@ -1064,9 +1071,7 @@ def test_explorable_momentum_controls_keyboard_and_data(browser_context):
         xs0 = optlib.run(optlib.momentum(0.4, 0.5), ravine.grad, np.array([-5.0, -2.0]), steps)
         assert not np.array_equal(np.float32(xs0[:, 0]), np.float32(after["x1"]))
 
-        shot = SHOTS / "explorables" / "momentum.png"
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        page.locator(".rolling-explorable").first.screenshot(path=str(shot))
+        _save_explorable_shot(page, "momentum.png")
     finally:
         page.close()
     assert not problems, problems
@@ -1090,9 +1095,7 @@ def test_explorable_momentum_on_a_phone(phone_context):
             "() => Bokeh.documents[0].get_model_by_name('current').data.index[0] !== "
             f"{before['k']}", timeout=TIMEOUT_MS)
         assert page.evaluate(READ_MOMENTUM)["eta"] > before["eta"]
-        shot = SHOTS / "explorables" / "momentum.phone.png"
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        page.locator(".rolling-explorable").first.screenshot(path=str(shot))
+        _save_explorable_shot(page, "momentum.phone.png")
     finally:
         page.close()
     assert not problems, problems
