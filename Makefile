@@ -57,7 +57,7 @@ chromium:
 browser: setup chromium
 	@test -f $(BUILD)/html/index.html || { echo "make browser: no book in $(BUILD)/html:" \
 	  "run 'make book' or 'make build-clean' first" >&2; exit 1; }
-	$(BIN)/python -m pytest -n $(JOBS) tests/test_site.py -m browser
+	$(BIN)/python -m pytest -n $(JOBS) tests/test_site.py $(wildcard tests/test_explorable_*.py) -m browser
 
 # The notebook downloads of the built site: readable without the book, and two of them run in
 # a fresh venv with only `pip install ".[book]"` (tests/test_notebooks.py); needs a build.

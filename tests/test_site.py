@@ -959,7 +959,14 @@ def test_visible_code_budget(stem):
 # noUiSlider handles (``[role=slider]``, inside Bokeh's shadow roots, which Playwright's CSS
 # locators pierce), and its data sources are read back from ``Bokeh.documents``.
 
+# Explorables of other chapters have their browser tests in tests/test_explorable_<stem>.py,
+# which import the helpers below (and the browser fixtures) from this module.
 EXPLORABLE_PAGES = {"momentum": SITE / "chapters" / "momentum.html"}
+
+
+def explorable_page(stem: str) -> Path:
+    """The built page of chapter ``stem``."""
+    return EXPLORABLE_PAGES.get(stem, SITE / "chapters" / f"{stem}.html")
 
 # The shown run, the sliders' values and the grid position, read from the page's document.
 READ_MOMENTUM = """() => {
@@ -992,7 +999,7 @@ def _open_explorable(context, stem: str):
         route.abort()
 
     page.route(re.compile(r"^(https?|wss?|ftp)://"), outside)
-    page.goto(EXPLORABLE_PAGES[stem].resolve().as_uri(), wait_until="load", timeout=TIMEOUT_MS)
+    page.goto(explorable_page(stem).resolve().as_uri(), wait_until="load", timeout=TIMEOUT_MS)
     page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0",
                            timeout=TIMEOUT_MS)
     page.locator(".rolling-explorable [role=slider][aria-label]").first.wait_for(
