@@ -12,7 +12,8 @@ Bokeh is imported inside the functions, so ``import optlib`` never needs it (as
 
 - :func:`slider_values` checks a grid of slider values (evenly spaced) and returns its
   ``(start, end, step)``; :func:`grid_slider` makes the slider, labelled, showing its value,
-  with handles large enough for a finger.
+  with handles large enough for a finger; :func:`index_slider` steps through a grid that is
+  not evenly spaced (log-spaced learning rates), showing each position's label.
 - :func:`book_figure` is a Bokeh figure in the book's style (:data:`FONT`, the palette of
   :mod:`optlib.plotting`, no toolbar, width following the page).
 - :func:`flat_rows` lays a sweep's result out as flat columns, one block of rows per grid
@@ -37,7 +38,7 @@ import numpy as np
 from .plotting import PALETTE
 
 __all__ = ["FONT", "MARKER", "LIBRARY", "FALLBACK", "library_version", "slider_values",
-           "grid_slider", "book_figure", "flat_rows", "select_rows", "to_html"]
+           "grid_slider", "index_slider", "book_figure", "flat_rows", "select_rows", "to_html"]
 
 #: The Python package that draws the explorables (its version keys the execution cache).
 LIBRARY = "bokeh"
@@ -160,6 +161,28 @@ def grid_slider(values, *, title: str, value=None, name: str, label: str | None 
     return slider
 
 
+def index_slider(labels, *, title: str, name: str, index: int = 0, label: str | None = None):
+    """A Bokeh ``Slider`` over the positions ``0 .. len(labels) - 1`` of a grid, showing labels.
+
+    For a grid that is not evenly spaced (log-spaced learning rates, β₂ = 0.9 ... 0.9999): the
+    slider moves one grid position per arrow key and shows ``labels[position]`` (strings, e.g.
+    the formatted grid values) as its value. Give :func:`select_rows` the grid
+    ``range(len(labels))`` for it. ``name``, ``label`` as for :func:`grid_slider`.
+    """
+    from bokeh.models import CustomJSTickFormatter
+
+    labels = [str(x) for x in labels]
+    if len(labels) < 2:
+        raise ValueError(f"labels must name at least 2 grid positions, got {len(labels)}")
+    if isinstance(index, bool) or not 0 <= int(index) < len(labels) or int(index) != index:
+        raise ValueError(f"index must be an integer from 0 to {len(labels) - 1}, got {index!r}")
+    slider = grid_slider(np.arange(len(labels), dtype=float), title=title, value=float(index),
+                         name=name, label=label)
+    slider.format = CustomJSTickFormatter(
+        args=dict(labels=labels), code="return labels[Math.round(tick)] ?? String(tick);")
+    return slider
+
+
 def book_figure(*, title: str | None = None, x_label: str = "", y_label: str = "",
                 height: int = 300, **kwargs):
     """A Bokeh figure in the book's style: its font, a light grid, no toolbar, no drag.
@@ -224,6 +247,8 @@ def select_rows(sliders, values, pairs, *, current=None, div=None):
     """The ``CustomJS`` callback that shows the block of the sliders' current grid position.
 
     ``sliders`` are the grid's sliders, in the order of its axes; ``values`` their grids.
+    A Bokeh ``Select`` may stand for an axis too: its grid is its ``options`` (strings, in the
+    order of the axis), and its current option picks the position.
     ``pairs`` is a list of ``(full, shown, length)``: ``full`` holds every position's block of
     ``length`` rows, one after the other (:func:`flat_rows`), and ``shown`` receives the block
     of the current position (every column of ``shown`` is copied from ``full``).
@@ -234,15 +259,31 @@ def select_rows(sliders, values, pairs, *, current=None, div=None):
     """
     from bokeh.models import CustomJS
 
-    specs = [slider_values(v) for v in values]
-    if len(specs) != len(sliders):
-        raise ValueError(f"values must give one grid per slider ({len(sliders)}), got {len(specs)}")
+    values = list(values)
+    if len(values) != len(sliders):
+        raise ValueError(f"values must give one grid per slider ({len(sliders)}), "
+                         f"got {len(values)}")
+    specs = []
+    for widget, v in zip(sliders, values, strict=True):
+        if hasattr(widget, "options"):  # a Select: its options are the axis
+            if [str(o) for o in v] != list(widget.options):
+                raise ValueError(f"values of a Select must be its options {widget.options}, "
+                                 f"got {list(v)}")
+            specs.append([str(o) for o in v])
+        else:
+            specs.append(list(slider_values(v)))
     code = """
 let k = 0;
 for (let a = 0; a < sliders.length; a++) {
-  const [start, end, step] = specs[a];
-  const n = Math.round((end - start) / step) + 1;
-  const i = Math.min(n - 1, Math.max(0, Math.round((sliders[a].value - start) / step)));
+  let n, i;
+  if (typeof specs[a][0] === 'string') {
+    n = specs[a].length;
+    i = Math.max(0, specs[a].indexOf(sliders[a].value));
+  } else {
+    const [start, end, step] = specs[a];
+    n = Math.round((end - start) / step) + 1;
+    i = Math.min(n - 1, Math.max(0, Math.round((sliders[a].value - start) / step)));
+  }
   k = k * n + i;
 }
 for (const [full, shown, length] of pairs) {
@@ -259,7 +300,7 @@ if (div !== null) {
   }
 }
 """
-    return CustomJS(args=dict(sliders=list(sliders), specs=[list(s) for s in specs],
+    return CustomJS(args=dict(sliders=list(sliders), specs=specs,
                               pairs=[list(p) for p in pairs], current=current, div=div),
                     code=code)
 

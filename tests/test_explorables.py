@@ -95,6 +95,32 @@ def test_select_rows_passes_the_grid_and_sources_to_its_code():
         explorables.select_rows([s1, s2], [[0.1, 0.2]], [(full, shown, 2)])
 
 
+def test_index_slider_steps_through_positions_and_shows_labels():
+    s = explorables.index_slider(["1e-4", "3e-4", "1e-3"], title="learning rate η", name="lr",
+                                 index=2)
+    assert (s.start, s.end, s.step, s.value) == (0.0, 2.0, 1.0, 2.0)
+    assert s.format.args["labels"] == ["1e-4", "3e-4", "1e-3"] and "labels[" in s.format.code
+    assert s.tags == [{"label": "learning rate η"}] and "rolling-slider-lr" in s.css_classes
+    with pytest.raises(ValueError, match="index must be an integer from 0 to 2"):
+        explorables.index_slider(["a", "b", "c"], title="t", name="n", index=3)
+    with pytest.raises(ValueError, match="at least 2"):
+        explorables.index_slider(["a"], title="t", name="n")
+
+
+def test_select_rows_takes_a_select_as_an_axis():
+    from bokeh.models import ColumnDataSource, Select
+
+    pick = Select(options=["ravine", "Rosenbrock"], value="ravine", title="problem")
+    s = explorables.index_slider(["a", "b", "c"], title="t", name="n")
+    full, shown = ColumnDataSource({"x": np.arange(6.0)}), ColumnDataSource({"x": [0.0]})
+    cb = explorables.select_rows([pick, s], [["ravine", "Rosenbrock"], range(3)],
+                                 [(full, shown, 1)])
+    assert cb.args["specs"] == [["ravine", "Rosenbrock"], [0.0, 2.0, 1.0]]
+    assert "indexOf(sliders[a].value)" in cb.code
+    with pytest.raises(ValueError, match="values of a Select must be its options"):
+        explorables.select_rows([pick], [["Rosenbrock", "ravine"]], [(full, shown, 1)])
+
+
 def test_to_html_holds_the_marker_labels_and_no_cdn():
     from bokeh.layouts import column
 
