@@ -104,9 +104,9 @@ Hyperparameter names: our ``lr`` is PyTorch's ``lr``, Keras' ``learning_rate``, 
 (Adadelta), TensorFlow's ``decay``/``rho``; our ``momentum`` is :math:`\mu` everywhere.
 """
 
-from . import plotting, problems, tree
+from . import plotting, problems, schedules, tree
 from ._backend import is_symbolic
-from .base import Optimizer
+from .base import Optimizer, ScheduledState
 from .frontier import (
     AdaBeliefState,
     AdafactorState,
@@ -148,6 +148,7 @@ from .runners import grid, run
 
 __all__ = [
     "Optimizer",
+    "ScheduledState",
     "gd",
     "momentum",
     "adagrad",
@@ -169,6 +170,7 @@ __all__ = [
     "run",
     "grid",
     "problems",
+    "schedules",
     "plotting",
     "tree",
     "is_symbolic",

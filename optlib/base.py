@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import inspect
+import numbers
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from . import tree
+from ._backend import is_symbolic
 
 
 class _OptimizerFields(NamedTuple):
@@ -120,3 +126,100 @@ def _leafwise_update(update):
 
     leafwise_update._optlib_leafwise = True
     return leafwise_update
+
+
+# --------------------------------------------------------------------------------------------
+# A learning rate that is a function of the step count
+# --------------------------------------------------------------------------------------------
+
+#: True while a method is being built with the rate a schedule gave for one step: such a
+#: rate may be 0 (the start of a warmup, the end of a decay), a constant ``lr`` may not.
+rate_from_schedule = contextvars.ContextVar("optlib_rate_from_schedule", default=False)
+
+
+class ScheduledState(NamedTuple):
+    """The state of a method whose learning rate is a schedule.
+
+    ``count`` is the number of updates made so far (the schedule's argument at the next
+    update) and ``inner`` the method's own state.
+    """
+
+    count: Any
+    inner: Any
+
+
+def is_schedule(lr) -> bool:
+    """Whether ``lr`` is a schedule (a function of the step count) rather than a value."""
+    return (callable(lr) and not isinstance(lr, (numbers.Number, np.ndarray))
+            and not is_symbolic(lr))
+
+
+def schedule_rate(schedule, count):
+    """``schedule(count)``, checked: a learning rate from a schedule is finite and ``>= 0``."""
+    rate = schedule(count)
+    if is_symbolic(rate) or is_symbolic(count):
+        return rate
+    try:
+        values = np.asarray(rate, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"lr: the schedule gave {rate!r} at step count {count}, "
+                         "not a real number or an array of them") from None
+    bad = ~(np.isfinite(values) & (values >= 0))
+    if np.any(bad):
+        shown = float(values[bad].flat[0]) if values.ndim else float(values)
+        raise ValueError(f"lr: the schedule gave {shown:.6g} at step count {count}; a learning "
+                         "rate from a schedule must satisfy 0 <= lr, finite")
+    return rate
+
+
+def accepts_schedule(factory):
+    r"""Let ``factory``'s ``lr`` be a schedule, ``lr_t = schedule(t)``, as in optax.
+
+    ``t`` is the number of updates already made (0 at the first update). The method built
+    is the same rule with :math:`\eta_t` in the place of :math:`\eta` at step ``t``: each
+    update builds ``factory(lr=schedule(t), ...)`` (the other arguments as given) and runs
+    its ``update`` on the method's own state, which ``ScheduledState`` carries with the
+    count. A method whose state does not involve the rate (Adam: its step is
+    ``-lr * direction``) therefore scales its steps; one whose state carries the rate (the
+    velocity :math:`v \leftarrow \mu v - \eta g` of :func:`optlib.momentum`, Keras's form)
+    accumulates the scheduled rates, as Keras's optimizers do under a schedule; PyTorch's
+    ``SGD`` keeps the rate out of the velocity, so its iterates differ under a schedule.
+
+    A constant ``lr`` (a number, an array, a SymPy expression) builds the method unchanged.
+    """
+    signature = inspect.signature(factory)
+
+    @functools.wraps(factory)
+    def build(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        schedule = bound.arguments.get("lr")
+        if not is_schedule(schedule):
+            return factory(*args, **kwargs)
+        return _scheduled(factory, dict(bound.arguments), schedule)
+
+    return build
+
+
+def _scheduled(factory, arguments, schedule):
+    def at(rate):
+        token = rate_from_schedule.set(True)
+        try:
+            return factory(**{**arguments, "lr": rate})
+        finally:
+            rate_from_schedule.reset(token)
+
+    first = at(schedule_rate(schedule, 0))  # checks the other arguments, and the first rate
+
+    def init(x0):
+        return ScheduledState(count=0, inner=first.init(x0))
+
+    def update(grad, state, x=None):
+        if not isinstance(state, ScheduledState):
+            raise ValueError("state: a method with a learning-rate schedule needs the state "
+                             "its init made (a ScheduledState), got "
+                             f"{type(state).__name__}")
+        step, inner = at(schedule_rate(schedule, state.count)).update(grad, state.inner, x)
+        return step, ScheduledState(count=state.count + 1, inner=inner)
+
+    return Optimizer(init, update, first.name, {**first.hyperparams, "lr": schedule})

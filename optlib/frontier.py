@@ -34,7 +34,7 @@ from ._backend import (
     sqrt,
     zeros_like,
 )
-from .base import Optimizer
+from .base import Optimizer, accepts_schedule
 from .methods import _INF, _adam_hyperparameters, _decay, _eps, _flag, _lr, _needs_x
 
 __all__ = [
@@ -114,6 +114,7 @@ def radam_sma_length(beta2, t):
     return rho_inf - 2 * t * decay / (1 - decay)
 
 
+@accepts_schedule
 def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
           decoupled_weight_decay=False) -> Optimizer:
     r"""RAdam: Adam whose adaptive step is switched on, and rectified, once :math:`v` is reliable.
@@ -146,7 +147,8 @@ def radam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
     :math:`\beta_2 = 0.999` the first rectified step is :math:`t = 6`.
 
     Args:
-        lr: :math:`\eta`, ``0 < lr``, finite.
+        lr: :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta1, beta2: the decays, ``0 <= beta < 1``.
         eps: :math:`\epsilon`, ``0 <= eps``, finite.
         weight_decay: :math:`\lambda`, ``0 <= weight_decay``, finite; ``update`` then needs ``x``.
@@ -214,6 +216,7 @@ class AdaBeliefState(NamedTuple):
     belief: Any
 
 
+@accepts_schedule
 def adabelief(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-16, eps_root=1e-16) -> Optimizer:
     r"""AdaBelief: Adam with the second moment of :math:`g - m` in place of :math:`g^2`.
 
@@ -241,7 +244,8 @@ def adabelief(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-16, eps_root=1e-16) -> Opt
     PyTorch and Keras have no AdaBelief.
 
     Args:
-        lr: :math:`\eta`, ``0 < lr``, finite.
+        lr: :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta1, beta2: the decays, ``0 <= beta < 1``.
         eps: added to the root, ``0 <= eps``, finite.
         eps_root: added to :math:`s_t` at every step, ``0 <= eps_root``, finite.
@@ -292,6 +296,7 @@ class YogiState(NamedTuple):
     second_moment: Any
 
 
+@accepts_schedule
 def yogi(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-3, initial_accumulator=1e-6) -> Optimizer:
     r"""Yogi: Adam with an additive, sign-controlled update of the second moment.
 
@@ -318,7 +323,8 @@ def yogi(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-3, initial_accumulator=1e-6) ->
     correction. PyTorch and Keras (3) have no Yogi.
 
     Args:
-        lr: :math:`\eta`, ``0 < lr``, finite.
+        lr: :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta1, beta2: the decays, ``0 <= beta < 1``.
         eps: added to the root, ``0 <= eps``, finite.
         initial_accumulator: the starting value of :math:`m` and :math:`v`, ``0 <= value``.
@@ -368,6 +374,7 @@ class LionState(NamedTuple):
     momentum: Any
 
 
+@accepts_schedule
 def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0) -> Optimizer:
     r"""Lion: the sign of an interpolated momentum; every coordinate moves by exactly :math:`\eta`.
 
@@ -390,7 +397,8 @@ def lion(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0) -> Optimizer:
     scaled by :math:`\eta`. PyTorch has no Lion; Keras 3's ``Lion`` has the same update.
 
     Args:
-        lr: :math:`\eta`, ``0 < lr``, finite.
+        lr: :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta1: the interpolation weight of the sign's argument, ``0 <= beta1 < 1``.
         beta2: the decay of the stored momentum, ``0 <= beta2 < 1``.
         weight_decay: :math:`\lambda`, ``0 <= weight_decay``, finite; ``update`` then needs ``x``.
@@ -469,6 +477,7 @@ class AdafactorState(NamedTuple):
     parameter_ndim: int
 
 
+@accepts_schedule
 def adafactor(lr=1e-2, beta2_decay=-0.8, eps1=None, eps2=1e-3, d=1.0,
               weight_decay=0.0) -> Optimizer:
     r"""Adafactor: a factored second moment (row and column means) and a relative step size.
@@ -514,7 +523,8 @@ def adafactor(lr=1e-2, beta2_decay=-0.8, eps1=None, eps2=1e-3, d=1.0,
     and adds weight decay unscaled by :math:`\eta`.
 
     Args:
-        lr: :math:`\eta`, ``0 < lr``, finite.
+        lr: :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta2_decay: :math:`c`, ``c <= 0`` (``1 - beta2_hat = t**c``; 0 keeps only the last
             gradient).
         eps1: the floor of the second-moment estimate, ``0 < eps1`` finite, or ``None``.
@@ -644,6 +654,7 @@ class MuonState(NamedTuple):
     momentum: Any
 
 
+@accepts_schedule
 def muon(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
          ns_coefficients=MUON_COEFFICIENTS, eps=1e-7, ns_steps=5,
          adjust_lr_fn=None) -> Optimizer:
@@ -682,7 +693,8 @@ def muon(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
     weight decay by default and sends non-matrix parameters to AdamW.
 
     Args:
-        lr: :math:`\eta`, ``0 < lr``, finite.
+        lr: :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         weight_decay: :math:`\lambda`, ``0 <= weight_decay``, finite.
         momentum: :math:`\mu`, ``0 <= momentum < 1``.
         nesterov: use the Nesterov combination.
@@ -756,6 +768,7 @@ class ScheduleFreeState(NamedTuple):
     max_lr: Any
 
 
+@accepts_schedule
 def schedule_free_adamw(lr=2.5e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
                         warmup_steps=0, weight_lr_power=2.0) -> Optimizer:
     r"""Schedule-free AdamW: gradients at an interpolation, an average as the answer.
@@ -802,7 +815,8 @@ def schedule_free_adamw(lr=2.5e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_deca
     dividing by it (optax gives NaN).
 
     Args:
-        lr: :math:`\eta`, ``0 < lr``, finite.
+        lr: :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta1: the interpolation :math:`\beta_1`, ``0 < beta1 <= 1``.
         beta2: :math:`\beta_2`, ``0 <= beta2 < 1``.
         eps: added to the root, ``0 <= eps``, finite.

@@ -27,7 +27,7 @@ from ._backend import (
     sqrt,
     zeros_like,
 )
-from .base import Optimizer
+from .base import Optimizer, accepts_schedule, rate_from_schedule
 
 __all__ = [
     "gd",
@@ -53,7 +53,8 @@ _INF = math.inf
 
 
 def _lr(lr):
-    return hyperparameter("lr", lr, low=0.0, high=_INF, low_open=True)
+    # a rate a schedule gave for one step may be 0 (the start of a warmup); a constant may not
+    return hyperparameter("lr", lr, low=0.0, high=_INF, low_open=not rate_from_schedule.get())
 
 
 def _decay(name, value):
@@ -90,6 +91,7 @@ class GDState(NamedTuple):
     """Gradient descent keeps no state."""
 
 
+@accepts_schedule
 def gd(lr) -> Optimizer:
     r"""Gradient descent with a constant step size.
 
@@ -106,7 +108,8 @@ def gd(lr) -> Optimizer:
     ``tf.keras.optimizers.SGD`` and ``optax.sgd``.
 
     Args:
-        lr: learning rate :math:`\eta`, ``0 < lr``, finite.
+        lr: learning rate :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
 
     Reference: Cauchy (1847).
 
@@ -139,6 +142,7 @@ class MomentumState(NamedTuple):
     velocity: Any
 
 
+@accepts_schedule
 def momentum(lr, momentum=0.9, nesterov=False) -> Optimizer:
     r"""Heavy-ball momentum (Polyak), optionally Nesterov's accelerated gradient.
 
@@ -175,7 +179,8 @@ def momentum(lr, momentum=0.9, nesterov=False) -> Optimizer:
     Keras ``SGD(momentum=...)`` uses our form; ``optax.sgd(momentum=...)`` uses PyTorch's.
 
     Args:
-        lr: learning rate :math:`\eta`, ``0 < lr``, finite.
+        lr: learning rate :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         momentum: momentum coefficient :math:`\mu`, ``0 <= momentum < 1``.
         nesterov: use Nesterov's accelerated gradient.
 
@@ -219,6 +224,7 @@ class AdagradState(NamedTuple):
     sum_of_squares: Any
 
 
+@accepts_schedule
 def adagrad(lr, eps=1e-10, initial_accumulator=0.0) -> Optimizer:
     r"""Adagrad: each coordinate's step is divided by the root of its summed squared gradients.
 
@@ -240,7 +246,8 @@ def adagrad(lr, eps=1e-10, initial_accumulator=0.0) -> Optimizer:
     optax's ``adagrad`` also starts it at 0.1 and puts ``eps`` inside the root.
 
     Args:
-        lr: learning rate :math:`\eta`, ``0 < lr``, finite.
+        lr: learning rate :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         eps: :math:`\epsilon`, ``0 <= eps``, finite.
         initial_accumulator: :math:`s_0`, ``0 <= initial_accumulator``, finite.
 
@@ -289,6 +296,7 @@ class RMSPropState(NamedTuple):
     velocity: Any
 
 
+@accepts_schedule
 def rmsprop(
     lr, decay=0.9, eps=1e-8, momentum=0.0, nesterov=False, centered=False, eps_inside_sqrt=False
 ) -> Optimizer:
@@ -331,7 +339,8 @@ def rmsprop(
     taken at the current point (the iterates are that algorithm's look-ahead points).
 
     Args:
-        lr: learning rate :math:`\eta`, ``0 < lr``, finite.
+        lr: learning rate :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         decay: :math:`\rho`, ``0 <= decay < 1`` (PyTorch ``alpha``, TensorFlow ``rho``).
         eps: :math:`\epsilon`, ``0 <= eps``, finite.
         momentum: :math:`\mu`, ``0 <= momentum < 1``.
@@ -403,6 +412,7 @@ class AdadeltaState(NamedTuple):
     mean_square_delta: Any
 
 
+@accepts_schedule
 def adadelta(lr=1.0, decay=0.9, eps=1e-6) -> Optimizer:
     r"""Adadelta: the step is a ratio of two RMS values, so it carries the units of :math:`x`.
 
@@ -428,7 +438,8 @@ def adadelta(lr=1.0, decay=0.9, eps=1e-6) -> Optimizer:
     ``epsilon`` 1e-7.
 
     Args:
-        lr: multiplier :math:`\eta` of the update, ``0 < lr``, finite (1 is Zeiler's method).
+        lr: multiplier :math:`\eta` of the update, ``0 < lr``, finite (1 is Zeiler's method); or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         decay: :math:`\rho`, ``0 <= decay < 1`` (PyTorch ``rho``).
         eps: :math:`\epsilon`, ``0 <= eps``, finite; it also sets the size of the first steps,
             :math:`\sqrt{\epsilon}/\mathrm{RMS}[g]`.
@@ -506,6 +517,7 @@ def _adam_core(beta1, beta2, eps, amsgrad):
     return init, direction
 
 
+@accepts_schedule
 def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, amsgrad=False) -> Optimizer:
     r"""Adam: the ratio of bias-corrected moving averages of :math:`g` and :math:`g^2`.
 
@@ -540,7 +552,8 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, amsgrad=False) -> Optimizer:
     afterwards (Reddi et al.'s Algorithm 2 has no bias correction).
 
     Args:
-        lr: learning rate :math:`\eta`, ``0 < lr``, finite.
+        lr: learning rate :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta1: :math:`\beta_1`, ``0 <= beta1 < 1``.
         beta2: :math:`\beta_2`, ``0 <= beta2 < 1``.
         eps: :math:`\epsilon`, ``0 <= eps``, finite.
@@ -569,6 +582,7 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, amsgrad=False) -> Optimizer:
     return Optimizer(init, update, "AMSGrad" if amsgrad else "Adam", hyper)
 
 
+@accepts_schedule
 def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2) -> Optimizer:
     r"""AdamW: Adam with weight decay decoupled from the gradient.
 
@@ -593,7 +607,8 @@ def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2) -> Optim
     ``optax.adamw`` (default 1e-4) matches PyTorch; Keras' ``AdamW`` defaults to 0.004.
 
     Args:
-        lr: learning rate :math:`\eta`, ``0 < lr``, finite.
+        lr: learning rate :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta1: :math:`\beta_1`, ``0 <= beta1 < 1``.
         beta2: :math:`\beta_2`, ``0 <= beta2 < 1``.
         eps: :math:`\epsilon`, ``0 <= eps``, finite.
@@ -629,6 +644,7 @@ class AdamaxState(NamedTuple):
     infinity_norm: Any
 
 
+@accepts_schedule
 def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
     r"""Adamax: Adam with the :math:`L^2` moving average replaced by an :math:`L^\infty` one.
 
@@ -651,7 +667,8 @@ def adamax(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
     here.
 
     Args:
-        lr: learning rate :math:`\eta`, ``0 < lr``, finite.
+        lr: learning rate :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta1: :math:`\beta_1`, ``0 <= beta1 < 1``.
         beta2: :math:`\beta_2`, ``0 <= beta2 < 1``.
         eps: :math:`\epsilon`, ``0 <= eps``, finite.
@@ -691,6 +708,7 @@ class NadamState(NamedTuple):
     mu_product: Any
 
 
+@accepts_schedule
 def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3) -> Optimizer:
     r"""NAdam: Adam with Nesterov momentum and Dozat's momentum schedule.
 
@@ -718,7 +736,8 @@ def nadam(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3) -> Opt
     ``optax.nadam`` uses a constant :math:`\mu = \beta_1` (no schedule).
 
     Args:
-        lr: learning rate :math:`\eta`, ``0 < lr``, finite.
+        lr: learning rate :math:`\eta`, ``0 < lr``, finite; or a
+            schedule, a function of the step count (:mod:`optlib.schedules`).
         beta1: :math:`\beta_1`, ``0 <= beta1 < 1``.
         beta2: :math:`\beta_2`, ``0 <= beta2 < 1``.
         eps: :math:`\epsilon`, ``0 <= eps``, finite.

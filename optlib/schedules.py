@@ -1,0 +1,318 @@
+r"""Learning-rate schedules: the learning rate as a function of the step count.
+
+A schedule is a pure function :math:`\eta_t = \text{schedule}(t)` of the number of updates
+already made, :math:`t = 0` at the first update (optax's convention). Every method of optlib
+takes one in the place of a constant ``lr``:
+
+>>> import numpy as np, optlib
+>>> schedule = optlib.schedules.warmup_cosine(peak=0.1, warmup_steps=2, decay_steps=6)
+>>> [round(float(schedule(t)), 4) for t in range(7)]
+[0.0, 0.05, 0.1, 0.0854, 0.05, 0.0146, 0.0]
+>>> opt = optlib.gd(lr=schedule)
+>>> xs = optlib.run(opt, lambda x: np.ones_like(x), np.zeros(1), 7)
+>>> np.round(xs[:, 0], 4).tolist()   # x_{t+1} = x_t - eta_t * 1
+[0.0, 0.0, -0.05, -0.15, -0.2354, -0.2854, -0.3, -0.3]
+
+At step :math:`t` the method runs its own rule with :math:`\eta_t` in the place of
+:math:`\eta` (:func:`optlib.base.accepts_schedule` says what that means for methods whose
+state carries the rate). The schedules are written with NumPy and SymPy operations only, so
+
+1. a peak value may be an array: a sweep over peak learning rates (shape ``(K, 1, 1)`` for
+   ``K`` models) is one vectorised run, the schedule's values broadcasting like a constant
+   ``lr`` would;
+2. ``t`` may be a SymPy symbol: the schedule returns its closed form, a ``Piecewise`` where
+   the schedule has phases, so a chapter derives with the very function the runs use.
+
+Each schedule checks its arguments (values ``>= 0`` and finite, step counts positive
+integers); :func:`optlib.base.schedule_rate` checks every rate a method is given (a
+function of your own that returns a negative rate raises ``ValueError`` naming ``lr``).
+
+References: Loshchilov & Hutter (2017), SGDR (cosine decay); Goyal et al. (2017) (linear
+warmup); optax's ``optax.schedules`` (the conventions followed here).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._backend import hyperparameter, is_symbolic
+
+__all__ = [
+    "Schedule",
+    "constant",
+    "linear",
+    "linear_warmup",
+    "linear_decay",
+    "cosine_decay",
+    "warmup_linear",
+    "warmup_cosine",
+]
+
+
+class Schedule(NamedTuple):
+    """A learning-rate schedule: ``schedule(t)`` is the rate of the update after ``t`` updates.
+
+    ``name`` and ``hyperparams`` record how it was built (for labels and tables); ``function``
+    is the pure function of ``t``.
+    """
+
+    name: str
+    function: Callable[[Any], Any]
+    hyperparams: dict
+
+    def __call__(self, t):
+        return self.function(t)
+
+    def __repr__(self):
+        arguments = ", ".join(f"{key}={_short(value)}" for key, value in self.hyperparams.items())
+        return f"{self.name}({arguments})"
+
+
+def _short(value):
+    if isinstance(value, np.ndarray):
+        return f"array{value.shape}"
+    return repr(value)
+
+
+def _value(name, value):
+    return hyperparameter(name, value, low=0.0, high=math.inf, low_open=False)
+
+
+def _steps(name, value, *, allow_zero=False):
+    low = 0 if allow_zero else 1
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or value < low):
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _sympy(*values):
+    """SymPy if ``t`` or a schedule's value is symbolic (then the arithmetic stays exact)."""
+    return sys.modules["sympy"] if is_symbolic(*values) else None
+
+
+def _fraction(t, steps, *values):
+    """``min(t, steps) / steps``, the elapsed fraction of a phase of ``steps`` updates."""
+    sympy = _sympy(t, *values)
+    if sympy is not None:
+        return sympy.Min(t, steps) / sympy.Integer(steps)
+    return np.minimum(t, steps) / steps
+
+
+def _phases(t, boundary, before, after):
+    """``before(t)`` while ``t < boundary``, then ``after(t)``: a ``Piecewise`` for SymPy."""
+    if is_symbolic(t):
+        sympy = sys.modules["sympy"]
+        return sympy.Piecewise((before(t), sympy.StrictLessThan(t, boundary)), (after(t), True))
+    if np.ndim(t) == 0:
+        return before(t) if t < boundary else after(t)
+    return np.where(np.asarray(t) < boundary, before(t), after(t))
+
+
+def _half_cosine(fraction, *values):
+    """``(1 + cos(pi * fraction)) / 2``, from 1 at ``fraction = 0`` down to 0 at 1."""
+    sympy = _sympy(fraction, *values)
+    if sympy is not None:
+        return (1 + sympy.cos(sympy.pi * fraction)) / 2
+    return (1 + np.cos(math.pi * fraction)) / 2
+
+
+def constant(value) -> Schedule:
+    r""":math:`\eta_t = \eta` for every ``t``.
+
+    Args:
+        value: :math:`\eta`, ``0 <= value``, finite (an array for a sweep).
+
+    >>> import optlib
+    >>> optlib.schedules.constant(0.1)(1000)
+    0.1
+    """
+    value = _value("value", value)
+    return Schedule("constant", lambda t: value, {"value": value})
+
+
+def linear(init, end, steps) -> Schedule:
+    r"""From ``init`` to ``end`` in a straight line over ``steps`` updates, then ``end``.
+
+    .. math::
+
+        \eta_t = \eta_{\text{init}} + (\eta_{\text{end}} - \eta_{\text{init}})
+                 \,\frac{\min(t, T)}{T}
+
+    Matches ``optax.linear_schedule(init, end, steps)``.
+
+    Args:
+        init: :math:`\eta_{\text{init}}`, ``0 <= init``, finite.
+        end: :math:`\eta_{\text{end}}`, ``0 <= end``, finite.
+        steps: :math:`T`, an integer ``>= 1``.
+
+    >>> import optlib
+    >>> [float(optlib.schedules.linear(1.0, 0.0, 4)(t)) for t in (0, 1, 4, 9)]
+    [1.0, 0.75, 0.0, 0.0]
+    """
+    init, end, steps = _value("init", init), _value("end", end), _steps("steps", steps)
+    return Schedule("linear", lambda t: init + (end - init) * _fraction(t, steps, init, end),
+                    {"init": init, "end": end, "steps": steps})
+
+
+def linear_warmup(peak, warmup_steps, init=0.0) -> Schedule:
+    r"""A linear warmup from ``init`` to ``peak`` over ``warmup_steps`` updates, then ``peak``.
+
+    .. math::
+
+        \eta_t = \eta_0 + (\eta_{\max} - \eta_0)\,\frac{\min(t, W)}{W}
+
+    Args:
+        peak: :math:`\eta_{\max}`, ``0 <= peak``, finite.
+        warmup_steps: :math:`W`, an integer ``>= 1``.
+        init: :math:`\eta_0`, ``0 <= init``, finite (default 0: the first update does not
+            move, as in optax's warmup schedules).
+
+    >>> import optlib
+    >>> [float(optlib.schedules.linear_warmup(0.1, 4)(t)) for t in (0, 2, 4, 100)]
+    [0.0, 0.05, 0.1, 0.1]
+    """
+    base = linear(_value("init", init), _value("peak", peak), warmup_steps)
+    return Schedule("linear_warmup", base.function,
+                    {"peak": base.hyperparams["end"], "warmup_steps": base.hyperparams["steps"],
+                     "init": base.hyperparams["init"]})
+
+
+def linear_decay(peak, decay_steps, final=0.0) -> Schedule:
+    r"""From ``peak`` down to ``final`` in a straight line over ``decay_steps``, then ``final``.
+
+    .. math::
+
+        \eta_t = \eta_{\max} + (\eta_{\min} - \eta_{\max})\,\frac{\min(t, T)}{T}
+
+    Args:
+        peak: :math:`\eta_{\max}`, ``0 <= peak``, finite.
+        decay_steps: :math:`T`, an integer ``>= 1``.
+        final: :math:`\eta_{\min}`, ``0 <= final``, finite.
+
+    >>> import optlib
+    >>> [float(optlib.schedules.linear_decay(0.1, 4)(t)) for t in (0, 2, 4, 100)]
+    [0.1, 0.05, 0.0, 0.0]
+    """
+    base = linear(_value("peak", peak), _value("final", final), decay_steps)
+    return Schedule("linear_decay", base.function,
+                    {"peak": base.hyperparams["init"], "decay_steps": base.hyperparams["steps"],
+                     "final": base.hyperparams["end"]})
+
+
+def cosine_decay(peak, decay_steps, final=0.0) -> Schedule:
+    r"""Half a cosine from ``peak`` down to ``final`` over ``decay_steps``, then ``final``.
+
+    .. math::
+
+        \eta_t = \eta_{\min} + \frac{\eta_{\max} - \eta_{\min}}{2}
+                 \left(1 + \cos\frac{\pi \min(t, T)}{T}\right)
+
+    Loshchilov & Hutter's SGDR without restarts. ``optax.cosine_decay_schedule(init_value,
+    decay_steps, alpha)`` is this with ``peak = init_value`` and ``final = alpha *
+    init_value``.
+
+    Args:
+        peak: :math:`\eta_{\max}`, ``0 <= peak``, finite.
+        decay_steps: :math:`T`, an integer ``>= 1``.
+        final: :math:`\eta_{\min}`, ``0 <= final``, finite.
+
+    >>> import optlib
+    >>> [round(float(optlib.schedules.cosine_decay(0.1, 4)(t)), 6) for t in (0, 2, 4, 9)]
+    [0.1, 0.05, 0.0, 0.0]
+    """
+    peak, final = _value("peak", peak), _value("final", final)
+    decay_steps = _steps("decay_steps", decay_steps)
+
+    def function(t):
+        return final + (peak - final) * _half_cosine(_fraction(t, decay_steps, peak, final),
+                                                     peak, final)
+
+    return Schedule("cosine_decay", function,
+                    {"peak": peak, "decay_steps": decay_steps, "final": final})
+
+
+def _warmup_then(name, decay, peak, warmup_steps, decay_steps, init, final):
+    peak, init, final = _value("peak", peak), _value("init", init), _value("final", final)
+    warmup_steps = _steps("warmup_steps", warmup_steps, allow_zero=True)
+    decay_steps = _steps("decay_steps", decay_steps)
+    if decay_steps <= warmup_steps:
+        raise ValueError(f"decay_steps (the schedule's whole length, warmup included) must be "
+                         f"> warmup_steps = {warmup_steps}, got {decay_steps}")
+    tail = decay(peak, decay_steps - warmup_steps, final)
+    hyperparams = {"peak": peak, "warmup_steps": warmup_steps, "decay_steps": decay_steps,
+                   "init": init, "final": final}
+    if warmup_steps == 0:
+        return Schedule(name, tail.function, hyperparams)
+    warmup = linear(init, peak, warmup_steps)
+
+    def function(t):
+        return _phases(t, warmup_steps, warmup.function, lambda s: tail(s - warmup_steps))
+
+    return Schedule(name, function, hyperparams)
+
+
+def warmup_cosine(peak, warmup_steps, decay_steps, init=0.0, final=0.0) -> Schedule:
+    r"""A linear warmup to ``peak``, then a cosine decay to ``final``.
+
+    .. math::
+
+        \eta_t = \begin{cases}
+            \eta_0 + (\eta_{\max} - \eta_0)\, t / W & t < W \\
+            \eta_{\min} + \frac{\eta_{\max} - \eta_{\min}}{2}
+            \left(1 + \cos\frac{\pi \min(t - W,\, T - W)}{T - W}\right) & t \ge W
+        \end{cases}
+
+    ``decay_steps`` :math:`T` is the whole length, warmup included, as in
+    ``optax.warmup_cosine_decay_schedule(init, peak, warmup_steps, decay_steps, final)``.
+
+    Args:
+        peak: :math:`\eta_{\max}`, ``0 <= peak``, finite.
+        warmup_steps: :math:`W`, an integer ``>= 0`` (0: no warmup).
+        decay_steps: :math:`T`, an integer ``> warmup_steps``.
+        init: :math:`\eta_0`, ``0 <= init``, finite.
+        final: :math:`\eta_{\min}`, ``0 <= final``, finite.
+
+    >>> import optlib
+    >>> s = optlib.schedules.warmup_cosine(1.0, warmup_steps=2, decay_steps=4)
+    >>> [round(float(s(t)), 6) for t in range(6)]
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
+    """
+    return _warmup_then("warmup_cosine", cosine_decay, peak, warmup_steps, decay_steps, init,
+                        final)
+
+
+def warmup_linear(peak, warmup_steps, decay_steps, init=0.0, final=0.0) -> Schedule:
+    r"""A linear warmup to ``peak``, then a linear decay to ``final`` (a triangle by default).
+
+    .. math::
+
+        \eta_t = \begin{cases}
+            \eta_0 + (\eta_{\max} - \eta_0)\, t / W & t < W \\
+            \eta_{\max} + (\eta_{\min} - \eta_{\max})\,\frac{\min(t - W,\, T - W)}{T - W}
+            & t \ge W
+        \end{cases}
+
+    ``decay_steps`` :math:`T` is the whole length, warmup included (optax's
+    ``warmup_constant_schedule`` and ``join_schedules`` build the same).
+
+    Args:
+        peak: :math:`\eta_{\max}`, ``0 <= peak``, finite.
+        warmup_steps: :math:`W`, an integer ``>= 0`` (0: no warmup).
+        decay_steps: :math:`T`, an integer ``> warmup_steps``.
+        init: :math:`\eta_0`, ``0 <= init``, finite.
+        final: :math:`\eta_{\min}`, ``0 <= final``, finite.
+
+    >>> import optlib
+    >>> s = optlib.schedules.warmup_linear(1.0, warmup_steps=2, decay_steps=6)
+    >>> [float(s(t)) for t in range(7)]
+    [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0]
+    """
+    return _warmup_then("warmup_linear", linear_decay, peak, warmup_steps, decay_steps, init,
+                        final)
