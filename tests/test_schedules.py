@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,3 +214,22 @@ def test_state_from_another_init_is_refused():
     opt = optlib.adam(lr=schedules.constant(0.1))
     with pytest.raises(ValueError, match="ScheduledState"):
         opt.update(1.0, optlib.adam(0.1).init(0.0), 0.0)
+
+
+# --- optax's schedules (tests/data/schedules_reference.json, from generate_schedules_reference.py)
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "schedules_reference.json").read_text())
+
+
+@pytest.mark.parametrize("case", REFERENCE["cases"], ids=lambda case: case["name"])
+def test_schedules_match_optax(case):
+    schedule = getattr(schedules, case["name"])(**case["arguments"])
+    ours = np.array([schedule(t) for t in range(REFERENCE["steps"] + 1)], dtype=float)
+    np.testing.assert_allclose(ours, case["values"], rtol=1e-12, atol=1e-15)
+    # and a schedule that means something else does not (the test can fail)
+    changed = {**case["arguments"]}
+    key = next(k for k in ("value", "init", "peak") if k in changed)
+    changed[key] = changed[key] * (1 + 1e-6) + 1e-9
+    other = getattr(schedules, case["name"])(**changed)
+    assert not np.allclose([other(t) for t in range(REFERENCE["steps"] + 1)], case["values"],
+                           rtol=1e-12, atol=1e-15)
