@@ -104,7 +104,7 @@ Hyperparameter names: our ``lr`` is PyTorch's ``lr``, Keras' ``learning_rate``, 
 (Adadelta), TensorFlow's ``decay``/``rho``; our ``momentum`` is :math:`\mu` everywhere.
 """
 
-from . import plotting, problems, schedules, tree
+from . import learning, plotting, problems, schedules, training, tree
 from ._backend import is_symbolic
 from .base import Optimizer, ScheduledState
 from .frontier import (
@@ -170,6 +170,8 @@ __all__ = [
     "run",
     "grid",
     "problems",
+    "learning",
+    "training",
     "schedules",
     "plotting",
     "tree",
