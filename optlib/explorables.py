@@ -221,7 +221,8 @@ def flat_rows(data: dict, grid_ndim: int, *, dtype=np.float32) -> dict:
 
     Each value of ``data`` has the grid's ``grid_ndim`` axes first (row-major, the order of the
     sliders), then the rows of one position (e.g. the steps). Returns flat columns of
-    ``dtype``, position after position, and ``"length"``, the rows per position.
+    ``dtype``, position after position, and ``"length"``, the rows per position. Values
+    beyond the range of ``dtype`` (a diverged run) become ``inf``, without a warning.
 
     >>> cols = flat_rows({"x": np.arange(12.0).reshape(2, 3, 2)}, 2)
     >>> cols["length"], cols["x"].tolist()
@@ -238,7 +239,8 @@ def flat_rows(data: dict, grid_ndim: int, *, dtype=np.float32) -> dict:
     if len(set(shapes.values())) != 1:
         raise ValueError(f"every column must have the same shape, got {shapes}")
     length = int(np.prod(first.shape[grid_ndim:], dtype=int))
-    out = {k: a.astype(dtype).reshape(-1) for k, a in arrays.items()}
+    with np.errstate(over="ignore"):  # a diverged run's huge values become inf in float32
+        out = {k: a.astype(dtype).reshape(-1) for k, a in arrays.items()}
     out["length"] = length
     return out
 
@@ -251,7 +253,9 @@ def select_rows(sliders, values, pairs, *, current=None, div=None):
     order of the axis), and its current option picks the position.
     ``pairs`` is a list of ``(full, shown, length)``: ``full`` holds every position's block of
     ``length`` rows, one after the other (:func:`flat_rows`), and ``shown`` receives the block
-    of the current position (every column of ``shown`` is copied from ``full``).
+    of the current position (every column of ``shown`` that ``full`` holds is copied from it;
+    its other columns stay, so two callbacks over different axes can fill one source, e.g.
+    the steps of the problem picked and the losses of the setting picked).
     ``div`` (optional, a Bokeh ``Div``) receives, as its HTML, the first row of the first
     ``shown`` source that has a ``text`` column (a readout per position, written in Python).
     ``current`` (optional) is a ``ColumnDataSource`` whose ``index`` column receives the flat
@@ -272,6 +276,10 @@ def select_rows(sliders, values, pairs, *, current=None, div=None):
             specs.append([str(o) for o in v])
         else:
             specs.append(list(slider_values(v)))
+    for full, shown, _ in pairs:
+        if not set(full.data) & set(shown.data):
+            raise ValueError("pairs: a shown source must share a column with its full source, "
+                             f"got {sorted(shown.data)} and {sorted(full.data)}")
     code = """
 let k = 0;
 for (let a = 0; a < sliders.length; a++) {
@@ -287,9 +295,9 @@ for (let a = 0; a < sliders.length; a++) {
   k = k * n + i;
 }
 for (const [full, shown, length] of pairs) {
-  const data = {};
+  const data = {...shown.data};
   for (const col of Object.keys(shown.data)) {
-    data[col] = full.data[col].slice(k * length, (k + 1) * length);
+    if (col in full.data) data[col] = full.data[col].slice(k * length, (k + 1) * length);
   }
   shown.data = data;
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -76,6 +77,12 @@ def test_flat_rows_blocks_follow_the_grid_in_row_major_order():
         explorables.flat_rows({"a": np.zeros(3)}, 2)
     with pytest.raises(ValueError, match="at least one column"):
         explorables.flat_rows({}, 1)
+    # a diverged run's values beyond float32 become inf, without a warning (the chapters
+    # execute with warnings as errors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = explorables.flat_rows({"f": np.array([[1.0, 1e300, -1e300, np.nan]])}, 1)["f"]
+    assert big[0] == 1 and big[1] == np.inf and big[2] == -np.inf and np.isnan(big[3])
 
 
 def test_select_rows_passes_the_grid_and_sources_to_its_code():
@@ -119,6 +126,19 @@ def test_select_rows_takes_a_select_as_an_axis():
     assert "indexOf(sliders[a].value)" in cb.code
     with pytest.raises(ValueError, match="values of a Select must be its options"):
         explorables.select_rows([pick], [["Rosenbrock", "ravine"]], [(full, shown, 1)])
+
+
+def test_select_rows_copies_the_shared_columns_and_keeps_the_others():
+    from bokeh.models import ColumnDataSource
+
+    s = explorables.grid_slider([0.1, 0.2], title="η", name="eta")
+    shown = ColumnDataSource({"step": [0.0, 1.0], "loss": [1.0, 0.5]})
+    losses = ColumnDataSource({"loss": np.arange(4.0)})
+    cb = explorables.select_rows([s], [[0.1, 0.2]], [(losses, shown, 2)])
+    assert "if (col in full.data)" in cb.code and "{...shown.data}" in cb.code
+    with pytest.raises(ValueError, match="must share a column"):
+        explorables.select_rows([s], [[0.1, 0.2]],
+                                [(ColumnDataSource({"x": [1.0]}), shown, 1)])
 
 
 def test_to_html_holds_the_marker_labels_and_no_cdn():
