@@ -205,6 +205,8 @@ def batch_indices(n: int, batch_size: int, steps: int, *, seed=0, replace: bool 
     :math:`B` = ``batch_size``; the incomplete last batch of an epoch is dropped, so within an
     epoch no index repeats and, when :math:`B` divides :math:`n`, each index appears exactly
     once. With replacement (``replace=True``): every index drawn uniformly and independently.
+    A stream does not depend on its length: the first ``s`` batches of a run of ``steps > s``
+    are the batches of a run of ``s`` steps.
 
     Args:
         n: the number of examples, an integer ``n >= 1``.
@@ -526,16 +528,26 @@ def _loss_from_logits(z, y, *, keep_softmax=False):
 
     The log-sum-exp is shifted by the row maximum m: log sum exp(z) = m + log sum exp(z - m).
     """
-    z -= z.max(axis=-1, keepdims=True)
+    z -= _row_max(z)
     positions = _label_positions(z, y)
     picked = z.reshape(-1)[positions].reshape(z.shape[:-1])
     np.exp(z, out=z)
-    total = z.sum(axis=-1, keepdims=True)
+    total = np.matmul(z, np.ones((z.shape[-1], 1)))  # row sums (faster than .sum(-1))
     loss = (np.log(total[..., 0]) - picked).mean(axis=-1)
     if keep_softmax:
         z /= total
         return loss, z, positions
     return loss
+
+
+def _row_max(z):
+    """The maximum over the last (short: the classes) axis, keepdims, a column at a time.
+
+    NumPy's ``z.max(axis=-1)`` over a short contiguous axis is several times slower."""
+    top = z[..., :1].copy()
+    for c in range(1, z.shape[-1]):
+        np.maximum(top, z[..., c:c + 1], out=top)
+    return top
 
 
 def _accuracy_from_logits(z, y):
@@ -549,18 +561,23 @@ def _loss_and_grad(params, names, X, y, activation):
     delta.reshape(-1)[positions] -= 1.0            # P - Y
     delta *= 1.0 / z.shape[-2]                     # (P - Y) / B
     grads = {}
+    ones = np.ones((1, z.shape[-2]))
     for i in range(len(names) - 1, -1, -1):
         w, b = names[i]
         h = hidden[i]
-        grads[w] = np.matmul(np.swapaxes(h, -1, -2), delta)
-        grads[b] = delta.sum(axis=-2, keepdims=True)
-        if i > 0:
+        grads[w] = np.matmul(np.swapaxes(h, -1, -2), delta)    # H^T Delta
+        grads[b] = np.matmul(ones, delta)                      # 1^T Delta, the column sums
+        if i > 0:  # h is H_i = sigma(Z_i), ours (not X): overwritten with sigma'(Z_i)
             back = np.matmul(delta, np.swapaxes(params[w], -1, -2))
             if activation == "tanh":
-                back *= 1.0 - h * h
+                np.multiply(h, h, out=h)
+                np.subtract(1.0, h, out=h)         # 1 - tanh^2
+                back *= h
             else:
-                back *= h > 0
+                np.multiply(back, h > 0, out=back)  # [Z_i > 0]
             delta = back
+    # in-place steps only: expressions such as back * (1 - h * h) keep several large
+    # temporaries alive at once, and allocating them costs more than the arithmetic
     return loss, {key: grads[key] for pair in names for key in pair}
 
 

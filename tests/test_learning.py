@@ -167,6 +167,24 @@ def test_batch_indices_seeds_and_configs(replace):
     assert learning.batch_indices(30, 4, 0).shape == (0, 4)
 
 
+@pytest.mark.parametrize("replace", [False, True])
+def test_batch_indices_longer_runs_extend_shorter_ones(replace):
+    long = learning.batch_indices(23, 4, 40, seed=8, replace=replace, configs=2)
+    for steps in (0, 1, 5, 6, 17):
+        short = learning.batch_indices(23, 4, steps, seed=8, replace=replace, configs=2)
+        np.testing.assert_array_equal(short, long[:steps])
+
+
+def test_batch_indices_use_the_documented_generators():
+    rng = np.random.default_rng(12)
+    np.testing.assert_array_equal(learning.batch_indices(9, 3, 7, seed=12, replace=True),
+                                  rng.integers(0, 9, size=(7, 3)))
+    rng = np.random.default_rng([12, 1])
+    first_epoch = rng.permutation(9)  # permuted() on the first row draws as permutation()
+    np.testing.assert_array_equal(
+        learning.batch_indices(9, 3, 3, seed=12, configs=2)[:, 1].ravel(), first_epoch)
+
+
 @pytest.mark.parametrize("kwargs,message", [
     (dict(n=10, batch_size=11, steps=3), "batch_size must be an integer with 1 <= batch_size"),
     (dict(n=10, batch_size=0, steps=3), "batch_size must be an integer with 1 <= batch_size"),
