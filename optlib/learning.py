@@ -12,7 +12,10 @@ never import this module; :func:`optlib.training.train` joins the two.
 ``(fan_in, fan_out)`` and one bias row ``b`` of shape ``(1, fan_out)`` per layer
 (``"W"``/``"b"`` for logistic regression, ``"W1"``, ``"b1"``, ``"W2"``, ... for the MLP).
 A layer maps a batch of rows :math:`H \in \mathbb{R}^{B \times n_\text{in}}` to
-:math:`Z = H W + b`.
+:math:`Z = H W + b`. ``torch.nn.Linear`` stores the transpose, ``weight`` of shape
+``(fan_out, fan_in)``, and computes ``x @ weight.T + bias``: ``W = weight.T`` and
+``b = bias[None]`` give the same layer, and ``init`` draws from the same distribution
+(from NumPy's generator, so not the same numbers).
 
 **Many models at once.** ``init(seed, configs=K)`` gives every leaf a leading configuration
 axis, ``(K, fan_in, fan_out)`` and ``(K, 1, fan_out)``: K models, each from its own random
@@ -28,6 +31,10 @@ batched call uses ``np.random.default_rng([*seed, k])``; an un-batched call uses
 ``np.random.default_rng(seed)``. So configuration ``k`` of ``init(seed=0, configs=K)`` equals
 ``init(seed=(0, k))``, and the same holds for :func:`batch_indices`: a batched run can be
 repeated one configuration at a time.
+
+**Data.** :func:`digits` is the UCI "Optical Recognition of Handwritten Digits" data
+(Alpaydin & Kaynak 1998, CC BY 4.0) as shipped in scikit-learn (BSD-3-Clause), read with no
+network; scikit-learn is the ``learning`` extra and is imported only by :func:`digits`.
 
 Everything is float64. Bad input is a ``ValueError`` that names the parameter.
 

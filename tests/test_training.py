@@ -68,6 +68,25 @@ def test_batched_run_equals_separate_runs(sets, case, per_config):
     assert not np.allclose(batched.train_loss[-1, 0], batched.train_loss[-1, 1])
 
 
+METHODS = ["gd", "momentum", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "adamax",
+           "nadam", "radam", "adabelief", "yogi", "lion", "adafactor", "muon",
+           "schedule_free_adamw"]
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_every_method_trains_batched_as_separately(sets, name):
+    """Any optlib Optimizer: the K-model run equals K runs (matrix methods act per matrix)."""
+    model = learning.mlp((64, 8, 10))
+    method = getattr(optlib, name)
+    opt = method(lr=0.05) if name in ("gd", "momentum", "adagrad", "rmsprop") else method()
+    params0 = model.init(seed=1, configs=2)
+    batched = train(opt, model, params0, sets[0], 8, batch_size=16, every=4)
+    for k in range(2):
+        assert_rows_equal(batched, train(opt, model, row(params0, k), sets[0], 8,
+                                         batch_size=16, every=4), k)
+    assert not np.array_equal(batched.params["W1"], params0["W1"])
+
+
 def test_per_config_batches_differ_and_shared_ones_do_not(sets):
     train_set, _ = sets
     model = learning.logistic_regression()
