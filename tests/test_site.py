@@ -839,7 +839,8 @@ def test_api_page_documents_every_public_name():
     html = page.read_text(encoding="utf-8")
     expected = [f"optlib.{name}" for name in optlib.__all__
                 if not isinstance(getattr(optlib, name), types.ModuleType)]
-    for module in (optlib.problems, optlib.plotting, optlib.schedules):
+    for module in (optlib.problems, optlib.plotting, optlib.schedules, optlib.learning,
+                   optlib.training):
         expected += [f"{module.__name__}.{name}" for name in module.__all__]
     missing = [name for name in expected if f'id="{name}"' not in html]
     assert not missing, f"add to chapters/api.md: {missing}"
