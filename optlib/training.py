@@ -75,8 +75,8 @@ class TrainingRun(NamedTuple):
 
 def train(opt, model, params0, data: Dataset, steps: int, *, batch_size: int, seed=0,
           replace: bool = False, validation: Dataset | None = None, every: int = 10,
-          per_config_batches: bool = False, indices: np.ndarray | None = None
-          ) -> TrainingRun:
+          per_config_batches: bool = False, indices: np.ndarray | None = None,
+          eval_params=None) -> TrainingRun:
     """Train ``model`` from ``params0`` with ``opt`` for ``steps`` minibatch updates.
 
     Args:
@@ -100,6 +100,11 @@ def train(opt, model, params0, data: Dataset, steps: int, *, batch_size: int, se
         indices: optional explicit minibatch indices ``(steps, B)`` or ``(steps, K, B)``
             (e.g. a stream saved from another framework); then ``seed``, ``replace``,
             ``batch_size`` and ``per_config_batches`` are not used.
+        eval_params: optional ``eval_params(params, state)`` giving the parameters at which
+            the full-set metrics are recorded (default: ``params``). For schedule-free AdamW,
+            ``lambda p, s: optlib.schedule_free_eval_params(opt, s, p)`` records them at the
+            average :math:`x` rather than at the iterate :math:`y` the gradients are taken
+            at (``TrainingRun.params`` stays the iterate).
 
     Returns:
         A :class:`TrainingRun`.
@@ -147,7 +152,9 @@ def train(opt, model, params0, data: Dataset, steps: int, *, batch_size: int, se
                for name in ("train_loss", "train_accuracy", "validation_loss",
                             "validation_accuracy")}
 
-    def record(row, params):
+    def record(row, params, state):
+        if eval_params is not None:
+            params = eval_params(params, state)
         records["train_loss"][row], records["train_accuracy"][row] = evaluate(
             model, params, data)
         if validation is not None:
@@ -159,7 +166,7 @@ def train(opt, model, params0, data: Dataset, steps: int, *, batch_size: int, se
     row = 0
     for t in range(steps):
         if t == recorded[row]:
-            record(row, params)
+            record(row, params, state)
             row += 1
         batch = indices[t]
         loss, grads = model.loss_and_grad(params, X[batch], y[batch])
@@ -171,7 +178,7 @@ def train(opt, model, params0, data: Dataset, steps: int, *, batch_size: int, se
                 f"the optimizer's hyperparameters widened params0 (configurations {configs}) "
                 f"to {configs_of(params)} configurations: give params0 the configuration axis, "
                 "model.init(configs=K), to train K models")
-    record(row, params)
+    record(row, params, state)
     return TrainingRun(
         params=params,
         steps=np.asarray(recorded, dtype=np.int64),

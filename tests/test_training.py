@@ -135,6 +135,25 @@ def test_train_is_the_hand_written_loop(sets):
     np.testing.assert_array_equal(again.batch_loss, result.batch_loss)
 
 
+def test_eval_params_schedule_free(sets):
+    model = learning.mlp((64, 8, 10))
+    opt = optlib.schedule_free_adamw(lr=1e-2)
+    p0 = model.init(seed=2, configs=2)
+    plain = train(opt, model, p0, sets[0], 10, batch_size=16, every=5)
+    averaged = train(opt, model, p0, sets[0], 10, batch_size=16, every=5,
+                     eval_params=lambda p, s: optlib.schedule_free_eval_params(opt, s, p))
+    np.testing.assert_array_equal(plain.batch_loss, averaged.batch_loss)
+    for key in p0:  # the iterates are the same; only where the metrics are taken differs
+        np.testing.assert_array_equal(plain.params[key], averaged.params[key])
+    x = optlib.schedule_free_eval_params(opt, averaged.state, averaged.params)
+    loss, accuracy = learning.evaluate(model, x, sets[0])
+    np.testing.assert_array_equal(averaged.train_loss[-1], loss)
+    np.testing.assert_array_equal(averaged.train_accuracy[-1], accuracy)
+    # x_0 = y_0, up to the rounding of (y - (1 - beta1) z) / beta1
+    np.testing.assert_allclose(averaged.train_loss[0], plain.train_loss[0], rtol=1e-14)
+    assert not np.allclose(averaged.train_loss[-1], plain.train_loss[-1], rtol=1e-6)
+
+
 def test_training_run_shapes(sets):
     train_set, valid = sets
     model = learning.logistic_regression()
