@@ -316,10 +316,12 @@ def logistic_regression(n_features: int = 64, n_classes: int = 10) -> Model:
 
     .. math::
 
-        L = \frac{1}{B} \sum_{i=1}^{B} \Bigl( \log \sum_{c} e^{Z_{ic}} - Z_{i y_i} \Bigr),
+        \mathcal{L} = \frac{1}{B} \sum_{i=1}^{B} \Bigl( \log \sum_{c} e^{Z_{ic}} - Z_{i y_i}
+        \Bigr),
 
     and its gradient (derived in :func:`mlp`, of which this is the case without hidden layers)
-    is :math:`\partial L / \partial W = X^\top \Delta`, :math:`\partial L / \partial b =
+    is :math:`\partial \mathcal{L} / \partial W = X^\top \Delta`,
+    :math:`\partial \mathcal{L} / \partial b =
     \mathbf{1}^\top \Delta`, with :math:`\Delta = (\mathrm{softmax}(Z) - \mathrm{onehot}(y))/B`.
     The loss is convex in :math:`(W, b)`: a log-sum-exp of linear functions minus a linear one.
 
@@ -352,18 +354,20 @@ def mlp(sizes=(64, 32, 10), activation: str = "tanh") -> Model:
 
     with :math:`\sigma = \tanh` or :math:`\sigma(z) = \max(z, 0)`, and the loss is the mean
     softmax cross-entropy of the logits :math:`Z_L`,
-    :math:`L = \frac{1}{B} \sum_i \bigl(\log \sum_c e^{Z_{L,ic}} - Z_{L, i y_i}\bigr)`.
+    :math:`\mathcal{L} = \frac{1}{B} \sum_i \bigl(\log \sum_c e^{Z_{L,ic}} - Z_{L, i y_i}\bigr)`.
 
     **Backpropagation** (the gradient, written out; ``loss_and_grad`` computes it in one
-    forward and one backward pass, each one matrix product per layer):
+    forward pass, one matrix product per layer, and one backward pass, two per layer):
 
-    1. Output: :math:`\partial L / \partial Z_{L,ic} = \frac{1}{B}(p_{ic} - [c = y_i])` with
-       :math:`p_i = \mathrm{softmax}(Z_{L,i})`, because
+    1. Output: :math:`\partial \mathcal{L} / \partial Z_{L,ic} = \frac{1}{B}(p_{ic} - [c = y_i])`
+       with :math:`p_i = \mathrm{softmax}(Z_{L,i})`, because
        :math:`\partial_{z_c} \log \sum_k e^{z_k} = p_c` and :math:`\partial_{z_c} z_y = [c = y]`.
        Call it :math:`\Delta_L = (P - Y)/B`, :math:`Y` the one-hot labels.
-    2. A layer :math:`Z = H W + b`: :math:`\partial L / \partial W = H^\top \Delta`,
-       :math:`\partial L / \partial b = \mathbf{1}^\top \Delta` (the column sums) and
-       :math:`\partial L / \partial H = \Delta W^\top`.
+    2. A layer :math:`Z = H W + b` with :math:`\Delta = \partial \mathcal{L} / \partial Z`:
+       :math:`\partial \mathcal{L} / \partial W = H^\top \Delta`,
+       :math:`\partial \mathcal{L} / \partial b = \mathbf{1}^\top \Delta` (the column sums) and
+       :math:`\partial \mathcal{L} / \partial H = \Delta W^\top` (the chain rule on
+       :math:`Z_{ij} = \sum_k H_{ik} W_{kj} + b_j`).
     3. An activation, element by element: :math:`\Delta_{\ell} = (\Delta_{\ell+1}
        W_{\ell+1}^\top) \odot \sigma'(Z_\ell)`, where :math:`\tanh' = 1 - \tanh^2` (so
        :math:`\sigma'(Z_\ell) = 1 - H_\ell^2`, from the stored output) and
