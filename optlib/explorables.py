@@ -73,11 +73,13 @@ _DARK_CSS = (
 )
 
 # Gives each slider's handle an accessible name once Bokeh has drawn it (asynchronously, after
-# the page loads; every Bokeh view sits in a shadow root, so the search walks them). Polls for
-# at most 20 s.
+# the page loads; every Bokeh view sits in a shadow root, so the search walks them), and to the
+# handle of an index_slider a value text that is its position's label, kept up to date as it
+# moves (noUiSlider would announce the position). Polls for at most 20 s.
 _ARIA_JS = """
 (function () {
   const labels = %s;
+  const valueTexts = %s;
   function walk(root, test, out) {
     for (const el of root.querySelectorAll('*')) {
       if (test(el)) out.push(el);
@@ -93,7 +95,22 @@ _ARIA_JS = """
       const handles = hosts.flatMap(
         (h) => walk(h.shadowRoot || h, (el) => el.getAttribute('role') === 'slider', []));
       if (handles.length === 0) missing += 1;
-      for (const handle of handles) handle.setAttribute('aria-label', label);
+      for (const handle of handles) {
+        handle.setAttribute('aria-label', label);
+        const texts = valueTexts[cls];
+        if (texts && !handle.rollingValueText) {
+          handle.rollingValueText = true;
+          const fix = () => {
+            const want = texts[Math.round(Number(handle.getAttribute('aria-valuenow')))];
+            if (want !== undefined && handle.getAttribute('aria-valuetext') !== want) {
+              handle.setAttribute('aria-valuetext', want);
+            }
+          };
+          new MutationObserver(fix).observe(
+            handle, {attributes: true, attributeFilter: ['aria-valuetext', 'aria-valuenow']});
+          fix();
+        }
+      }
     }
     if (missing > 0 && tries++ < 200) setTimeout(apply, 100);
   }
@@ -180,6 +197,7 @@ def index_slider(labels, *, title: str, name: str, index: int = 0, label: str | 
                          name=name, label=label)
     slider.format = CustomJSTickFormatter(
         args=dict(labels=labels), code="return labels[Math.round(tick)] ?? String(tick);")
+    slider.tags = [{**slider.tags[0], "value_labels": labels}]  # to_html: the handle's value text
     return slider
 
 
@@ -336,10 +354,12 @@ def to_html(layout, *, label: str, sliders=(), fallback: str = FALLBACK):
 
     if not label:
         raise ValueError("label must be a non-empty description of the figure")
-    labels = {}
+    labels, value_texts = {}, {}
     for s in sliders:
         tags = [t for t in s.tags if isinstance(t, dict) and "label" in t]
         labels[f"rolling-slider-{s.name}"] = tags[0]["label"] if tags else s.title
+        if tags and "value_labels" in tags[0]:  # an index_slider
+            value_texts[f"rolling-slider-{s.name}"] = tags[0]["value_labels"]
     script, div = components(layout)
     match = _SCRIPT.match(script)
     if match is None:  # pragma: no cover - a change in Bokeh's components()
@@ -353,5 +373,6 @@ def to_html(layout, *, label: str, sliders=(), fallback: str = FALLBACK):
             f'<p class="{MARKER}-fallback">{fallback}</p>\n'
             f"{div}\n{guarded}\n</div>\n")
     if labels:
-        body += f'<script type="text/javascript">{_ARIA_JS % json.dumps(labels)}</script>\n'
+        script = _ARIA_JS % (json.dumps(labels), json.dumps(value_texts))
+        body += f'<script type="text/javascript">{script}</script>\n'
     return HTML(body)

@@ -91,6 +91,7 @@ def test_explorable_adam_controls_keyboard_and_data(browser_context):  # noqa: F
         after = page.evaluate(READ_ADAM)
         assert (after["grid_b1"], after["grid_b2"]) == (0.95, 0.9998)
         assert b1.get_attribute("aria-valuetext") == "0.95"
+        assert b2.get_attribute("aria-valuetext") == "0.9998"    # the value, not the position
         assert "0.95" in titles.nth(0).inner_text() and "0.9998" in titles.nth(1).inner_text()
         assert after["columns"]["no_v_c"] != before["columns"]["no_v_c"], \
             "moving the sliders did not change the steps drawn"

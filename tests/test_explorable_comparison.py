@@ -89,6 +89,7 @@ def test_explorable_comparison_controls_keyboard_and_data(browser_context):  # n
         assert fallback.count() == 1 and fallback.first.is_hidden()
         title = page.locator(".bk-slider-title").first.inner_text()
         assert "learning rate η" in title and f"{before['lr']:.3g}" in title, title
+        assert lr.get_attribute("aria-valuetext") == f"{before['lr']:.3g}"
         np.testing.assert_array_equal(before["sweep_lr"], LRS)
         f0 = fresh_losses("Adam", "ravine", before["lr"])
         np.testing.assert_array_equal(np.float32(before["loss"]), as_page(f0, 12))
@@ -125,6 +126,7 @@ def test_explorable_comparison_controls_keyboard_and_data(browser_context):  # n
         assert after["lr"] == after["grid_lr"] == LRS[target]
         title = page.locator(".bk-slider-title").first.inner_text()
         assert f"{LRS[target]:.3g}" in title, title
+        assert lr.get_attribute("aria-valuetext") == f"{LRS[target]:.3g}"
         # the readout: the criterion of the run shown, as the page stores it
         assert after["readout"] == f"<b>{after['crit']:.4g}</b>", after["readout"]
         box = page.locator(".rolling-explorable")

@@ -107,7 +107,12 @@ def test_index_slider_steps_through_positions_and_shows_labels():
                                  index=2)
     assert (s.start, s.end, s.step, s.value) == (0.0, 2.0, 1.0, 2.0)
     assert s.format.args["labels"] == ["1e-4", "3e-4", "1e-3"] and "labels[" in s.format.code
-    assert s.tags == [{"label": "learning rate η"}] and "rolling-slider-lr" in s.css_classes
+    assert s.tags == [{"label": "learning rate η", "value_labels": ["1e-4", "3e-4", "1e-3"]}]
+    assert "rolling-slider-lr" in s.css_classes
+    # the page announces the label of the position, not the position
+    from bokeh.layouts import column
+    html = explorables.to_html(column(s), label="a figure", sliders=[s]).data
+    assert '{"rolling-slider-lr": ["1e-4", "3e-4", "1e-3"]}' in html and "aria-valuetext" in html
     with pytest.raises(ValueError, match="index must be an integer from 0 to 2"):
         explorables.index_slider(["a", "b", "c"], title="t", name="n", index=3)
     with pytest.raises(ValueError, match="at least 2"):
