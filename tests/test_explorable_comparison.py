@@ -27,6 +27,9 @@ from test_site import (  # noqa: F401 (browser fixtures)
 
 pytestmark = pytest.mark.browser
 
+sys.path.insert(0, str(ROOT))
+from optlib.plotting import method_style  # noqa: E402
+
 LRS = np.geomspace(1e-4, 1e1, 60)  # the chapter's sweep grid
 FLOOR = 1e-12                       # the chapter's floor of f in the criterion
 
@@ -35,6 +38,7 @@ READ_SWEEP = """() => {
   const doc = Bokeh.documents[0];
   const get = (name) => doc.get_model_by_name(name);
   const arr = (name, col) => Array.from(get(name).data[col]);
+  const plain = (v) => (v !== null && typeof v === 'object' && 'value' in v) ? v.value : v;
   const k = get('current').data.index[0];
   return {problem: get('problem').value, method: get('method').value,
           lr_index: get('lr').value, k, readout: get('readout').text,
@@ -43,7 +47,9 @@ READ_SWEEP = """() => {
           tuned_lr: get('shown_tuned').data.lr[0],
           step: arr('shown', 'step'), loss: arr('shown', 'loss'),
           tuned_loss: arr('shown', 'tuned_loss'),
-          sweep_lr: arr('shown_sweep', 'lr'), sweep_y: arr('shown_sweep', 'y')};
+          sweep_lr: arr('shown_sweep', 'lr'), sweep_y: arr('shown_sweep', 'y'),
+          colour: plain(get('run_line').glyph.line_color),
+          dash: plain(get('run_line').glyph.line_dash)};
 }"""
 
 WAIT_MOVED = ("() => Bokeh.documents[0].get_model_by_name('current').data.index[0] !== {k}")
@@ -110,6 +116,11 @@ def test_explorable_comparison_controls_keyboard_and_data(browser_context):  # n
         picked = page.evaluate(READ_SWEEP)
         assert (picked["problem"], picked["method"]) == ("Rosenbrock", "Momentum")
         assert picked["loss"] != before["loss"] and picked["sweep_y"] != before["sweep_y"]
+        # drawn in the book's colour and line style of the method picked
+        assert before["colour"] == method_style("Adam")["color"]
+        assert before["dash"] in ("dashed", [6]), before["dash"]                  # Adam: --
+        assert picked["colour"] == method_style("Momentum")["color"]
+        assert picked["dash"] in ("solid", []), picked["dash"]                    # momentum: -
         np.testing.assert_array_equal(np.float32(picked["step"]), np.arange(0, 3001, 120))
 
         # the arrow keys move the learning rate one grid point each: go 3 below the tuned one
