@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 from test_site import (  # noqa: F401 (browser fixtures)
     PHONE,
     ROOT,
@@ -102,6 +103,7 @@ def test_explorable_adagrad_rmsprop_controls_keyboard_and_data(browser_context):
         fallback = page.locator(".rolling-explorable-fallback")
         assert fallback.count() == 1 and fallback.first.is_hidden()
         assert page.locator(".bk-slider-title").all_inner_texts() == ["decay ρ: 0.9"]
+        expect(rho).to_have_attribute("aria-valuetext", "0.9")
         check_drawn(before, 0.9, "constant slope, g = 1")
 
         # the answer's sequence, and rho two steps right (0.98), with the keyboard
@@ -118,6 +120,7 @@ def test_explorable_adagrad_rmsprop_controls_keyboard_and_data(browser_context):
             timeout=TIMEOUT_MS)
         after = page.evaluate(READ)
         assert page.locator(".bk-slider-title").all_inner_texts() == ["decay ρ: 0.98"]
+        expect(rho).to_have_attribute("aria-valuetext", "0.98")
         assert after["sequence"] == answer
         steps = check_drawn(after, 0.98, answer)
         assert after["data"]["curves"]["step"] != before["data"]["curves"]["step"]
@@ -135,6 +138,7 @@ def test_explorable_adagrad_rmsprop_controls_keyboard_and_data(browser_context):
             timeout=TIMEOUT_MS)
         end = page.evaluate(READ)
         assert page.locator(".bk-slider-title").all_inner_texts() == ["decay ρ: 1 (Adagrad)"]
+        expect(rho).to_have_attribute("aria-valuetext", "1 (Adagrad)")
         check_drawn(end, 1.0, answer)
         np.testing.assert_array_equal(end["data"]["curves"]["step"],
                                       end["data"]["curves"]["step_ada"])

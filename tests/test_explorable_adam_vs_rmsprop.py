@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 from test_site import (  # noqa: F401 (browser fixtures)
     PHONE,
     ROOT,
@@ -117,6 +118,10 @@ def test_explorable_adam_vs_rmsprop_controls_keyboard_and_data(browser_context):
         titles = page.locator(".bk-slider-title").all_inner_texts()
         assert titles == ["momentum μ = β₁: 0.90", "decay ρ = β₂: 0.9", "ε (both): 1e-10",
                           "learning rate η, Adam: 0.01", "learning rate η, RMS+mom: 0.001"], titles
+        # each handle announces the value its title shows
+        for key, text in (("mu", "0.90"), ("rho", "0.9"), ("eps", "1e-10"), ("adam", "0.01"),
+                          ("rmsprop_momentum", "0.001")):
+            expect(handles[key]).to_have_attribute("aria-valuetext", text)
         # the default: the answer's learning rates, rho = beta2 = 0.9
         check_drawn(before, "adam", 0.9, 0.9, 1e-10, 0.01)
         check_drawn(before, "rmsprop_momentum", 0.9, 0.9, 1e-10, 0.001)
@@ -141,6 +146,9 @@ def test_explorable_adam_vs_rmsprop_controls_keyboard_and_data(browser_context):
         titles = page.locator(".bk-slider-title").all_inner_texts()
         assert titles == ["momentum μ = β₁: 0.80", "decay ρ = β₂: 0.999", "ε (both): 1e-06",
                           "learning rate η, Adam: 0.01", "learning rate η, RMS+mom: 0.002"], titles
+        for key, text in (("mu", "0.80"), ("rho", "0.999"), ("eps", "1e-06"),
+                          ("rmsprop_momentum", "0.002")):
+            expect(handles[key]).to_have_attribute("aria-valuetext", text)
         xa = check_drawn(after, "adam", 0.8, 0.999, 1e-6, 0.01)
         xr = check_drawn(after, "rmsprop_momentum", 0.8, 0.999, 1e-6, 0.002)
         drawn = "rmsprop_momentum_s1"
