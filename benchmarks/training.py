@@ -422,7 +422,7 @@ def _report(args, results, checks, finals, load_before, load_after) -> list[str]
         f"- {_cpu()}, {os.cpu_count()} logical CPUs, {platform.system()} "
         f"{platform.release()}",
         f"- Python {platform.python_version()}, numpy {versions.get('numpy')}, "
-        f"torch {versions.get('torch', '-')}; BLAS: "
+        f"torch {versions.get('torch', '-')}; BLAS libraries loaded (numpy's, torch's): "
         f"{'; '.join(versions.get('blas', ['unknown']))}",
         f"- threads: {args.threads} (OMP/OPENBLAS/MKL_NUM_THREADS and "
         f"`torch.set_num_threads`)",
