@@ -12,7 +12,6 @@ import sys
 
 import numpy as np
 import pytest
-from playwright.sync_api import expect
 from test_site import (  # noqa: F401 (browser fixtures)
     PHONE,
     ROOT,
@@ -94,6 +93,7 @@ def check_drawn(state: dict, rho: float, sequence: str):
 
 def test_explorable_adagrad_rmsprop_controls_keyboard_and_data(browser_context):  # noqa: F811
     """A labelled slider showing its value; arrows move it; the curves drawn are optlib's."""
+    expect = pytest.importorskip("playwright.sync_api").expect
     page, problems = _open_explorable(browser_context, STEM)
     try:
         rho = _slider(page, "decay ρ")

@@ -13,7 +13,6 @@ import sys
 
 import numpy as np
 import pytest
-from playwright.sync_api import expect
 from test_site import (  # noqa: F401 (browser fixtures)
     PHONE,
     ROOT,
@@ -107,6 +106,7 @@ def check_drawn(state: dict, method: str, mu: float, rho: float, eps: float, lr:
 
 def test_explorable_adam_vs_rmsprop_controls_keyboard_and_data(browser_context):  # noqa: F811
     """Labelled controls showing their value; arrows move them; the runs drawn are optlib's."""
+    expect = pytest.importorskip("playwright.sync_api").expect
     page, problems = _open_explorable(browser_context, STEM)
     try:
         handles = {k: _slider(page, label) for k, label in LABELS.items()}
