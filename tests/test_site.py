@@ -1107,3 +1107,78 @@ def test_explorable_momentum_on_a_phone(phone_context):
     finally:
         page.close()
     assert not problems, problems
+
+
+# The explorables over http too (a site is usually served, not opened from disk): the built
+# site served by Python's http.server on the loopback interface; every other host is cut.
+EXPLORABLE_STEMS = ("momentum", "adagrad-rmsprop", "adam", "adam-vs-rmsprop", "comparison")
+
+
+@pytest.fixture(scope="module")
+def served_site():
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(SITE)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_every_explorable_page_is_tested_and_served():
+    """The pages with an explorable are exactly the five listed (each with its own test)."""
+    with_explorable = sorted(path.stem for path in site_pages()
+                             if 'class="rolling-explorable"' in path.read_text(errors="replace"))
+    assert with_explorable == sorted(EXPLORABLE_STEMS)
+    for stem in EXPLORABLE_STEMS:
+        if stem != "momentum":
+            assert (ROOT / "tests" / f"test_explorable_{stem.replace('-', '_')}.py").is_file()
+
+
+@pytest.mark.parametrize("stem", EXPLORABLE_STEMS)
+def test_explorable_works_over_http(browser_context, served_site, stem):
+    """Served over http: BokehJS loads from the site, the figure draws, a slider moves it."""
+    page = browser_context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda exc: problems.append(f"uncaught exception: {exc}"))
+    loaded: list[str] = []
+    page.on("requestfinished", lambda request: loaded.append(request.url))
+
+    def outside(route):
+        if route.request.url.startswith(served_site):
+            route.continue_()
+        else:
+            problems.append(f"request leaves the machine: {route.request.url[:120]}")
+            route.abort()
+
+    page.route(re.compile(r"^(https?|wss?|ftp)://"), outside)
+    try:
+        page.goto(f"{served_site}/chapters/{stem}.html", wait_until="load", timeout=TIMEOUT_MS)
+        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0",
+                               timeout=TIMEOUT_MS)
+        assert any(url.endswith("/_static/bokeh.min.js") or "/_static/bokeh.min.js?" in url
+                   for url in loaded), "BokehJS was not loaded from the site's _static/"
+        slider = page.locator(".rolling-explorable [role=slider][aria-label]").first
+        slider.wait_for(timeout=TIMEOUT_MS)
+        assert page.locator(".rolling-explorable-fallback").first.is_hidden()
+        before = slider.get_attribute("aria-valuetext")
+        assert before, "the slider does not announce its value"
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        for _ in range(50):  # BokehJS updates the handle asynchronously
+            if slider.get_attribute("aria-valuetext") != before:
+                break
+            page.wait_for_timeout(100)
+        assert slider.get_attribute("aria-valuetext") != before, "the arrow keys did nothing"
+    finally:
+        page.close()
+    assert not problems, problems
