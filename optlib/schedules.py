@@ -21,7 +21,9 @@ state carries the rate). The schedules are written with NumPy and SymPy operatio
    ``K`` models) is one vectorised run, the schedule's values broadcasting like a constant
    ``lr`` would;
 2. ``t`` may be a SymPy symbol: the schedule returns its closed form, a ``Piecewise`` where
-   the schedule has phases, so a chapter derives with the very function the runs use.
+   the schedule has phases, so a chapter derives with the very function the runs use; the
+   lengths (``decay_steps``, ``warmup_steps``) may be positive integer symbols too, for the
+   closed form at every length.
 
 Each schedule checks its arguments (values ``>= 0`` and finite, step counts positive
 integers); :func:`optlib.base.schedule_rate` checks every rate a method is given (a
@@ -86,6 +88,12 @@ def _value(name, value):
 
 def _steps(name, value, *, allow_zero=False):
     low = 0 if allow_zero else 1
+    if is_symbolic(value):
+        # a length given as a symbol (T) gives the closed form for every length; the symbol
+        # must not be known to be a non-integer or below the allowed minimum
+        if value.is_integer is False or (value - low).is_nonnegative is False:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        return value
     if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
             or value < low):
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -99,15 +107,15 @@ def _sympy(*values):
 
 def _fraction(t, steps, *values):
     """``min(t, steps) / steps``, the elapsed fraction of a phase of ``steps`` updates."""
-    sympy = _sympy(t, *values)
+    sympy = _sympy(t, steps, *values)
     if sympy is not None:
-        return sympy.Min(t, steps) / sympy.Integer(steps)
+        return sympy.Min(t, steps) / sympy.sympify(steps)
     return np.minimum(t, steps) / steps
 
 
 def _phases(t, boundary, before, after):
     """``before(t)`` while ``t < boundary``, then ``after(t)``: a ``Piecewise`` for SymPy."""
-    if is_symbolic(t):
+    if is_symbolic(t, boundary):
         sympy = sys.modules["sympy"]
         return sympy.Piecewise((before(t), sympy.StrictLessThan(t, boundary)), (after(t), True))
     if np.ndim(t) == 0:
@@ -242,7 +250,7 @@ def _warmup_then(name, decay, peak, warmup_steps, decay_steps, init, final):
     peak, init, final = _value("peak", peak), _value("init", init), _value("final", final)
     warmup_steps = _steps("warmup_steps", warmup_steps, allow_zero=True)
     decay_steps = _steps("decay_steps", decay_steps)
-    if decay_steps <= warmup_steps:
+    if not is_symbolic(decay_steps, warmup_steps) and decay_steps <= warmup_steps:
         raise ValueError(f"decay_steps (the schedule's whole length, warmup included) must be "
                          f"> warmup_steps = {warmup_steps}, got {decay_steps}")
     tail = decay(peak, decay_steps - warmup_steps, final)

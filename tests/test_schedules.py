@@ -73,6 +73,20 @@ def test_symbolic_closed_forms():
     assert sp.simplify(warm.subs(T, 2) - eta / 2) == 0 and warm.subs(T, 4) == eta
 
 
+def test_symbolic_lengths():
+    """A length may be a symbol: the closed form for every T, equal to the numeric one."""
+    big_t, w = sp.symbols("T W", integer=True, positive=True)
+    eta = sp.Symbol("eta", positive=True)
+    cosine = schedules.cosine_decay(eta, big_t)(T)
+    for t, length in ((0, 5), (3, 5), (5, 5), (9, 5), (4, 12)):
+        value = cosine.subs({T: t, big_t: length, eta: sp.Rational(1, 5)})
+        assert float(value) == pytest.approx(schedules.cosine_decay(0.2, length)(t), abs=1e-15)
+    warm = schedules.warmup_linear(eta, w, big_t)(T)
+    assert sp.simplify(warm.subs({T: 3, w: 6}) - eta / 2) == 0
+    with pytest.raises(ValueError, match="decay_steps"):
+        schedules.cosine_decay(eta, sp.Symbol("T", negative=True))
+
+
 @pytest.mark.parametrize(
     "build, message",
     [(lambda: schedules.constant(-0.1), "value"),
