@@ -46,8 +46,11 @@ on the path)::
     /tmp/refvenv/bin/python benchmarks/training.py            # prints the table, writes
                                                               # benchmarks/training_results.md
 
-Options: ``--threads`` (default 1: every BLAS and torch's intra-op pool), ``--repeat``,
-``--cases`` (a subset), ``--no-write``.
+Options: ``--threads`` (default ``1 2``: a full set of runs with every BLAS and torch's
+intra-op pool at each count), ``--repeat``, ``--cases`` (a subset), ``--no-write``. On an idle
+2-core machine the default takes about 5 minutes. On a loaded one, two threads make torch's
+OpenMP workers spin-wait: the 64 looped torch runs then take minutes each (measured at a load
+average of 10: 163 s for one set of 64), so use ``--threads 1`` there.
 """
 
 from __future__ import annotations
@@ -257,8 +260,9 @@ def child(name: str, repeat: int, threads: int, out: Path) -> None:
     try:
         from threadpoolctl import threadpool_info
 
-        versions["blas"] = [f"{i['internal_api']} {i['version']} ({i['num_threads']} threads)"
-                            for i in threadpool_info() if i["user_api"] == "blas"]
+        versions["blas"] = sorted(
+            f"{i['internal_api']} {i['version']} from {Path(i['filepath']).parent.name} "
+            f"({i['num_threads']} threads)" for i in threadpool_info() if i["user_api"] == "blas")
     except ImportError:
         pass
     np.savez(out / f"{name}.npz", losses=losses, **final)
@@ -299,38 +303,21 @@ def _params_relative(a, b):
                                                                                    "W2", "b2"))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads of BLAS and of torch (default 1)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per case (best of)")
-    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES),
-                        help="a subset of the cases")
-    parser.add_argument("--no-write", action="store_true",
-                        help=f"do not write {RESULTS.name}")
-    args = parser.parse_args()
-    if args.case:
-        child(args.case, args.repeat, args.threads, Path(args.out))
-        return 0
-
+def _measure(threads: int, args) -> dict:
+    """Every case with ``threads`` threads, each in its own process; their agreement."""
     import numpy as np
 
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(args.threads)
+        env[var] = str(threads)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    print(f"{K} configurations of the MLP {'-'.join(map(str, SIZES))} (tanh) on the digits, "
-          f"batch {BATCH_SIZE}, {STEPS} Adam steps, float64; lr log-spaced "
-          f"{LR_RANGE[0]:g}..{LR_RANGE[1]:g}; {args.threads} thread(s); best of {args.repeat}")
     load_before = _load()
-    print(f"load average before: {load_before}")
+    print(f"{threads} thread(s); load average before: {load_before}")
     results, finals = {}, {}
     with tempfile.TemporaryDirectory(prefix="training-bench-") as tmp:
         for name in args.cases:
             command = [sys.executable, __file__, "--case", name, "--out", tmp,
-                       "--repeat", str(args.repeat), "--threads", str(args.threads)]
+                       "--repeat", str(args.repeat), "--threads", str(threads)]
             started = time.perf_counter()
             subprocess.run(command, check=True, env=env, cwd=ROOT)
             results[name] = json.loads(Path(tmp, f"{name}.json").read_text(encoding="utf-8"))
@@ -342,29 +329,49 @@ def main() -> int:
                   f"{time.perf_counter() - started:.0f} s with start-up)  "
                   f"peak RSS {r['peak_mib']:.0f} MiB (+{r['peak_mib'] - r['baseline_mib']:.0f})"
                   f"  load {_load()}", flush=True)
-    load_after = _load()
-
-    # agreement of the runs
-    checks, ok = [], True
+    checks = []
     reference = "optlib_vectorised" if "optlib_vectorised" in finals else None
-    if reference:
-        for name in finals:
-            if name == reference:
-                continue
-            tolerance = 1e-12 if name in NUMPY_CASES else 1e-10
-            loss_rel = _relative(finals[name]["losses"], finals[reference]["losses"])
-            param_rel = _params_relative(finals[name], finals[reference])
-            passed = loss_rel <= tolerance
-            ok &= passed
-            checks.append((name, loss_rel, param_rel, tolerance, passed))
-    lines = _report(args, results, checks, finals, load_before, load_after)
+    for name in finals if reference else ():
+        if name == reference:
+            continue
+        tolerance = 1e-12 if name in NUMPY_CASES else 1e-10
+        loss_rel = _relative(finals[name]["losses"], finals[reference]["losses"])
+        param_rel = _params_relative(finals[name], finals[reference])
+        checks.append((name, loss_rel, param_rel, tolerance, loss_rel <= tolerance))
+    return {"threads": threads, "results": results, "finals": finals, "checks": checks,
+            "load_before": load_before, "load_after": _load()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="thread counts of BLAS and torch, each a full set of runs "
+                             "(default: 1 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per case (best of)")
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES),
+                        help="a subset of the cases")
+    parser.add_argument("--no-write", action="store_true",
+                        help=f"do not write {RESULTS.name}")
+    args = parser.parse_args()
+    if args.case:
+        child(args.case, args.repeat, args.threads[0], Path(args.out))
+        return 0
+
+    print(f"{K} configurations of the MLP {'-'.join(map(str, SIZES))} (tanh) on the digits, "
+          f"batch {BATCH_SIZE}, {STEPS} Adam steps, float64; lr log-spaced "
+          f"{LR_RANGE[0]:g}..{LR_RANGE[1]:g}; best of {args.repeat}")
+    measurements = [_measure(threads, args) for threads in args.threads]
+    lines = _report(args, measurements)
     print()
     print("\n".join(lines))
     if not args.no_write:
         RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"\nwrote {RESULTS}")
+    ok = all(check[-1] for m in measurements for check in m["checks"])
     if not ok:
-        print("THE RUNS DO NOT AGREE (see the agreement table)")
+        print("THE RUNS DO NOT AGREE (see the agreement tables)")
     return 0 if ok else 1
 
 
@@ -394,14 +401,13 @@ def _ratios(best: dict) -> list[tuple[str, float, str, bool | None]]:
     return rows
 
 
-def _report(args, results, checks, finals, load_before, load_after) -> list[str]:
+def _report(args, measurements) -> list[str]:
     import numpy as np
 
     versions = {}
-    for r in results.values():
-        versions.update(r["versions"])
-    wall = {name: min(r["times"]) for name, r in results.items()}
-    cpu = {name: min(r["cpu_times"]) for name, r in results.items()}
+    for m in measurements:
+        for r in m["results"].values():
+            versions.update(r["versions"])
     lines = [
         "# Training benchmark: 64 MLPs at once",
         "",
@@ -414,65 +420,71 @@ def _report(args, results, checks, finals, load_before, load_after) -> list[str]
         f"float64. Configuration k: learning rate k of {K} log-spaced from {LR_RANGE[0]:g} to "
         f"{LR_RANGE[1]:g}, initial weights `model.init(seed=({INIT_SEED}, k))`. Each case in "
         f"its own process; times are the best of {args.repeat} runs, wall clock and CPU time "
-        "of the process (with one thread the CPU time is what the wall time would be on an "
-        "idle machine; on a loaded one the wall time is inflated).",
+        "of the process (user + system, all its threads). With one thread the CPU time is "
+        "about what the wall time would be on an idle machine; on a loaded machine the wall "
+        "time is inflated, and with two threads torch's OpenMP workers spin while they wait, "
+        "which a loaded machine turns into far longer runs.",
         "",
         "## Machine",
         "",
         f"- {_cpu()}, {os.cpu_count()} logical CPUs, {platform.system()} "
         f"{platform.release()}",
         f"- Python {platform.python_version()}, numpy {versions.get('numpy')}, "
-        f"torch {versions.get('torch', '-')}; BLAS libraries loaded (numpy's, torch's): "
+        f"torch {versions.get('torch', '-')}; BLAS libraries loaded: "
         f"{'; '.join(versions.get('blas', ['unknown']))}",
-        f"- threads: {args.threads} (OMP/OPENBLAS/MKL_NUM_THREADS and "
-        f"`torch.set_num_threads`)",
-        f"- load average (1, 5, 15 min) before: {load_before}; after: {load_after} "
-        "(the machine is shared; a load above the number of CPUs inflates wall times)",
-        "",
-        "## Results",
-        "",
-        "| case | wall (s) | CPU (s) | wall, each run (s) | peak RSS (MiB) "
-        "| added by training (MiB) | tracemalloc peak (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "- threads: set for every BLAS (OMP/OPENBLAS/MKL_NUM_THREADS) and for torch "
+        "(`torch.set_num_threads`); NumPy's element-wise operations use one thread whatever "
+        "the setting",
     ]
-    for name, r in results.items():
-        traced = "-" if r["traced_mib"] is None else f"{r['traced_mib']:.1f}"
-        lines.append(
-            f"| {CASES[name]} (`{name}`) | {wall[name]:.3f} | {cpu[name]:.3f} | "
-            f"{' / '.join(f'{t:.2f}' for t in r['times'])} | {r['peak_mib']:.0f} | "
-            f"{r['peak_mib'] - r['baseline_mib']:.0f} | {traced} |")
+    met_text = {None: "-", True: "yes", False: "no"}
+    for m in measurements:
+        results = m["results"]
+        wall = {name: min(r["times"]) for name, r in results.items()}
+        cpu = {name: min(r["cpu_times"]) for name, r in results.items()}
+        lines += [
+            "",
+            f"## {m['threads']} thread{'s' if m['threads'] > 1 else ''}",
+            "",
+            f"Load average (1, 5, 15 min) before: {m['load_before']}; after: "
+            f"{m['load_after']} (the machine has {os.cpu_count()} CPUs).",
+            "",
+            "| case | wall (s) | CPU (s) | wall, each run (s) | peak RSS (MiB) "
+            "| added by training (MiB) | tracemalloc peak (MiB) |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, r in results.items():
+            traced = "-" if r["traced_mib"] is None else f"{r['traced_mib']:.1f}"
+            lines.append(
+                f"| {CASES[name]} (`{name}`) | {wall[name]:.3f} | {cpu[name]:.3f} | "
+                f"{' / '.join(f'{t:.2f}' for t in r['times'])} | {r['peak_mib']:.0f} | "
+                f"{r['peak_mib'] - r['baseline_mib']:.0f} | {traced} |")
+        lines += ["", "| comparison | wall | CPU | goal | met (wall) | met (CPU) |",
+                  "|---|---:|---:|---:|---|---|"]
+        for (label, ratio, goal, met), (_, cpu_ratio, _, cpu_met) in zip(
+                _ratios(wall), _ratios(cpu), strict=True):
+            lines.append(f"| {label} | {ratio:.2f} | {cpu_ratio:.2f} | {goal} | "
+                         f"{met_text[met]} | {met_text[cpu_met]} |")
+        lines += ["", "Agreement with the vectorised optlib run: the final full-set loss of "
+                  "each of the 64 configurations (largest relative difference) and the final "
+                  "parameters (largest difference relative to |p| + 1e-3).", "",
+                  "| case | loss | parameters | tolerance (loss) | within |",
+                  "|---|---:|---:|---:|---|"]
+        for name, loss_rel, param_rel, tolerance, passed in m["checks"]:
+            lines.append(f"| `{name}` | {loss_rel:.1e} | {param_rel:.1e} | {tolerance:.0e} | "
+                         f"{'yes' if passed else 'NO'} |")
+    first = measurements[0]["finals"].get("optlib_vectorised")
     lines += [
         "",
         "Peak RSS: `ru_maxrss` of the case's process (interpreter, imports, data included); "
         "added by training: the peak minus the same measure taken just before the first run. "
         "tracemalloc: NumPy's buffers during one extra, untimed run.",
-        "",
-        "## Ratios",
-        "",
-        "| comparison | wall | CPU | goal | met (wall) | met (CPU) |",
-        "|---|---:|---:|---:|---|---|",
     ]
-    met_text = {None: "-", True: "yes", False: "no"}
-    for (label, ratio, goal, met), (_, cpu_ratio, _, cpu_met) in zip(
-            _ratios(wall), _ratios(cpu), strict=True):
-        lines.append(f"| {label} | {ratio:.2f} | {cpu_ratio:.2f} | {goal} | {met_text[met]} | "
-                     f"{met_text[cpu_met]} |")
-    lines += ["", "## Agreement", "",
-              "Final full-set loss of each of the 64 configurations, against the vectorised "
-              "optlib run (largest relative difference over the 64), and the largest "
-              "difference of the final parameters, relative to |p| + 1e-3.", "",
-              "| case | loss | parameters | tolerance (loss) | within |",
-              "|---|---:|---:|---:|---|"]
-    for name, loss_rel, param_rel, tolerance, passed in checks:
-        lines.append(f"| `{name}` | {loss_rel:.1e} | {param_rel:.1e} | {tolerance:.0e} | "
-                     f"{'yes' if passed else 'NO'} |")
-    if "optlib_vectorised" in finals:
-        losses = finals["optlib_vectorised"]["losses"]
-        lines += ["", f"Final training losses: {np.min(losses):.3g} (best) to "
-                  f"{np.max(losses):.3g} (smallest learning rate)."]
+    if first is not None:
+        lines += ["", f"Final training losses of the 64 configurations: "
+                  f"{np.min(first['losses']):.3g} (best) to {np.max(first['losses']):.3g}."]
     lines += ["", "## Command", "", "```bash",
-              f"/tmp/refvenv/bin/python benchmarks/training.py --threads {args.threads} "
-              f"--repeat {args.repeat}",
+              f"/tmp/refvenv/bin/python benchmarks/training.py --threads "
+              f"{' '.join(str(m['threads']) for m in measurements)} --repeat {args.repeat}",
               "```", "",
               "Any Python with numpy, scikit-learn and torch works (the repository is put on "
               "the path); torch is needed only for this benchmark."]
