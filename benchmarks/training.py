@@ -219,6 +219,32 @@ def _torch_case(name, data, model, lrs, params0, batches):
     raise ValueError(f"case must be one of {sorted(CASES)}, got {name!r}")
 
 
+# Where the time of one train() call goes: (label, file name, function name) of the calls that
+# train makes, whose cumulative CPU times cProfile reports.
+PROFILE_PARTS = [
+    ("model: forward and backward (`model.loss_and_grad`)", "learning.py", "loss_and_grad"),
+    ("optimizer: `opt.update` (Adam, leaf by leaf)", "base.py", "leafwise_update"),
+    ("parameters + step (`tree.map(np.add, ...)`)", "tree.py", "map"),
+    ("full-set loss and accuracy at steps 0 and 300 (`evaluate`)", "learning.py", "evaluate"),
+]
+
+
+def _profile(go) -> dict:
+    """One more run of ``go`` under cProfile (CPU time): the cumulative time of each part."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.runcall(go)
+    stats = pstats.Stats(profiler).stats
+    total = sum(t for (file, _, function), (_, _, _, t, _) in stats.items()
+                if file.endswith("training.py") and function == "train")
+    parts = {label: sum(t for (file, _, f), (_, _, _, t, _) in stats.items()
+                        if file.endswith(suffix) and f == function)
+             for label, suffix, function in PROFILE_PARTS}
+    return {"total": total, "parts": parts}
+
+
 def _maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
@@ -255,6 +281,7 @@ def child(name: str, repeat: int, threads: int, out: Path) -> None:
         final = go()
         traced = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
+    profile = _profile(go) if name == "optlib_vectorised" else None
     final = {leaf: np.asarray(value, dtype=np.float64) for leaf, value in final.items()}
     losses = model.loss(final, data.features, data.labels)
     try:
@@ -268,7 +295,7 @@ def child(name: str, repeat: int, threads: int, out: Path) -> None:
     np.savez(out / f"{name}.npz", losses=losses, **final)
     (out / f"{name}.json").write_text(json.dumps({
         "times": times, "cpu_times": cpu_times, "baseline_mib": baseline, "peak_mib": peak,
-        "traced_mib": traced, "versions": versions}), encoding="utf-8")
+        "traced_mib": traced, "profile": profile, "versions": versions}), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,6 +499,17 @@ def _report(args, measurements) -> list[str]:
         for name, loss_rel, param_rel, tolerance, passed in m["checks"]:
             lines.append(f"| `{name}` | {loss_rel:.1e} | {param_rel:.1e} | {tolerance:.0e} | "
                          f"{'yes' if passed else 'NO'} |")
+        profile = results.get("optlib_vectorised", {}).get("profile")
+        if profile and profile["total"] > 0:
+            total = profile["total"]
+            lines += ["", "Where the vectorised `train` run spends its time (one more run under "
+                      f"cProfile, CPU time, {total:.2f} s with the profiler's overhead):", "",
+                      "| part | CPU (s) | share |", "|---|---:|---:|"]
+            for label, seconds in profile["parts"].items():
+                lines.append(f"| {label} | {seconds:.3f} | {seconds / total:.0%} |")
+            rest = total - sum(profile["parts"].values())
+            lines.append(f"| the rest (minibatch indexing, the loop, recording) | {rest:.3f} | "
+                         f"{rest / total:.0%} |")
     first = measurements[0]["finals"].get("optlib_vectorised")
     lines += [
         "",
