@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed
 JB := $(BIN)/jupyter-book
 BUILD := _build
 JOBS ?= 2
+# The book's matrices are small (64 x 32 layers): OpenBLAS's threads cost more than they save
+# and would compete with the pytest workers and with each other (measured: README, Build speed).
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: help setup book test lint unit chapters build-clean browser chromium timings \
 	benchmark clean notebooks
