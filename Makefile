@@ -69,7 +69,9 @@ notebooks: setup
 	  "run 'make book' or 'make build-clean' first" >&2; exit 1; }
 	$(BIN)/python -m pytest tests/test_notebooks.py -m notebooks
 
-test: lint unit chapters build-clean browser notebooks
+# chapters after build-clean: it keeps each execution in _build/executed/, which the browser
+# step's determinism test compares with the book's own (instead of a third execution)
+test: lint unit build-clean chapters browser notebooks
 
 # Build times of `make book` in a scratch copy: from clean, with nothing changed, after an
 # edit to optlib (README, "Build speed").

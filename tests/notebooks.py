@@ -4,6 +4,7 @@ determinism test of the built site."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -22,3 +23,36 @@ def execute_chapter(path: Path):
     )
     client.execute()
     return notebook
+
+
+# `make chapters` keeps each chapter's execution here, and the determinism test of the built
+# site (tests/test_site.py) compares the book's own execution with it instead of running every
+# chapter a third time. A kept notebook is used only if its code is the chapter's current code.
+EXECUTED = Path(os.environ.get("ROLLING_BUILD", Path(__file__).resolve().parent.parent / "_build")
+                ) / "executed"
+
+
+def _code(notebook) -> list[str]:
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def keep_execution(path: Path, notebook) -> None:
+    """Save the executed notebook of chapter ``path`` for :func:`executed_chapter`."""
+    import nbformat
+
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, EXECUTED / f"{Path(path).stem}.ipynb")
+
+
+def executed_chapter(path: Path):
+    """The chapter executed: the execution `make chapters` kept, if it ran the current code;
+    otherwise a fresh one (:func:`execute_chapter`)."""
+    import jupytext
+    import nbformat
+
+    kept = EXECUTED / f"{Path(path).stem}.ipynb"
+    if kept.is_file():
+        notebook = nbformat.read(kept, as_version=4)
+        if _code(notebook) == _code(jupytext.read(path)):
+            return notebook
+    return execute_chapter(path)

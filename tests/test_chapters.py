@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from notebooks import execute_chapter
+from notebooks import execute_chapter, keep_execution
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(
@@ -35,6 +35,7 @@ def test_chapter_executes(path):
         if out.get("output_type") == "stream" and out.get("name") == "stderr"
     ]
     assert not stderr, stderr
+    keep_execution(path, notebook)  # the determinism test of the built site compares with it
 
 
 def test_every_chapter_is_in_the_toc():

@@ -59,7 +59,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from notebooks import execute_chapter
+from notebooks import executed_chapter
 from visible_code import chapter_counts, visible_code_lines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -818,7 +818,8 @@ def text_outputs(notebook) -> list[list[tuple]]:
 
 @pytest.mark.parametrize("md", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_text_outputs_are_deterministic(md):
-    """The book build's execution (from its cache) and a fresh one give the same text."""
+    """The book build's execution (from its cache) and another one give the same text (the
+    one `make chapters` kept when it ran the same code, else a fresh execution)."""
     jupytext = pytest.importorskip("jupytext")
     jupyter_cache = pytest.importorskip("jupyter_cache")
     cache = jupyter_cache.get_cache(BUILD / ".jupyter_cache")
@@ -827,7 +828,7 @@ def test_text_outputs_are_deterministic(md):
     except KeyError:
         pytest.fail(f"{md.name} is not in the book's execution cache: rebuild the book")
     built = cache.get_cache_bundle(record.pk).nb
-    notebook = execute_chapter(md)
+    notebook = executed_chapter(md)  # `make chapters`' execution, or a fresh one
     built_text, fresh_text = text_outputs(built), text_outputs(notebook)
     diffs = [
         f"code cell {i}: build {a!r}\n            fresh {b!r}"
