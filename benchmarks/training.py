@@ -288,8 +288,8 @@ def child(name: str, repeat: int, threads: int, out: Path) -> None:
         from threadpoolctl import threadpool_info
 
         versions["blas"] = sorted(
-            f"{i['internal_api']} {i['version']} from {Path(i['filepath']).parent.name} "
-            f"({i['num_threads']} threads)" for i in threadpool_info() if i["user_api"] == "blas")
+            f"{i['internal_api']} {i['version']} from {Path(i['filepath']).parent.name}"
+            for i in threadpool_info() if i["user_api"] == "blas")
     except ImportError:
         pass
     np.savez(out / f"{name}.npz", losses=losses, **final)
