@@ -19,7 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRAS = ("sympy", "matplotlib", "IPython")
+EXTRAS = ("sympy", "matplotlib", "IPython", "sklearn")
 
 
 def _run(cmd, cwd, env, timeout=600):
@@ -83,9 +83,10 @@ def test_doctests_pass_in_a_fresh_venv_with_numpy_and_pytest_only(tmp_path):
             passed.append(name)
         else:
             skipped[name] = skip.get("message", "")
-    # the three examples that need an extra are skipped, for the missing extra and nothing else
+    # the examples that need an extra are skipped, for the missing extra and nothing else
     needs = {"optlib.methods.adam": "sympy", "optlib.runners.run": "sympy",
-             "optlib.plotting.animation_html": "matplotlib"}
+             "optlib.plotting.animation_html": "matplotlib",
+             "optlib.learning.digits": "sklearn"}
     for test, module in needs.items():
         reasons = [message for name, message in skipped.items() if name.endswith(test)]
         assert reasons and f"could not import '{module}'" in reasons[0], (test, skipped)
