@@ -181,7 +181,9 @@ def test_download_reads_without_the_book(stem):
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     markdown = "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     assert code and all(isinstance(cell.execution_count, int) for cell in code)
-    assert sum(bool(cell.outputs) for cell in code) >= max(1, len(code) // 4), "outputs missing"
+    # a chapter's glue-only cells show nothing (their records are taken out), so not every
+    # cell has outputs; a download without the book's outputs would have none or almost none
+    assert sum(bool(cell.outputs) for cell in code) >= max(1, len(code) // 5), "outputs missing"
     assert "{glue" not in markdown
     for pattern in (DIRECTIVE_FENCE, ROLE, TARGET):
         found = pattern.search(markdown)
