@@ -34,8 +34,8 @@ from ._backend import (
     sqrt,
     zeros_like,
 )
+from ._hyper import _INF, _adam_hyperparameters, _decay, _eps, _flag, _lr, _needs_x
 from .base import Optimizer, accepts_schedule
-from .methods import _INF, _adam_hyperparameters, _decay, _eps, _flag, _lr, _needs_x
 
 __all__ = [
     "radam",

@@ -72,7 +72,7 @@ def test_doctests_pass_in_a_fresh_venv_with_numpy_and_pytest_only(tmp_path):
         cwd=run_dir, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, (
         "doctests of a plain install failed (an example that needs an extra must begin with "
-        f"`pytest.importorskip(...)`, as optlib.methods.adam's does):\n{result.stdout}")
+        f"`pytest.importorskip(...)`, as optlib.adam_family.adam's does):\n{result.stdout}")
 
     cases = ET.parse(report).getroot().iter("testcase")
     passed, skipped = [], {}
@@ -84,7 +84,7 @@ def test_doctests_pass_in_a_fresh_venv_with_numpy_and_pytest_only(tmp_path):
         else:
             skipped[name] = skip.get("message", "")
     # the examples that need an extra are skipped, for the missing extra and nothing else
-    needs = {"optlib.methods.adam": "sympy", "optlib.runners.run": "sympy",
+    needs = {"optlib.adam_family.adam": "sympy", "optlib.runners.run": "sympy",
              "optlib.plotting.animation_html": "matplotlib",
              "optlib.learning.digits": "sklearn"}
     for test, module in needs.items():
@@ -94,5 +94,5 @@ def test_doctests_pass_in_a_fresh_venv_with_numpy_and_pytest_only(tmp_path):
         assert any(f"could not import '{m}'" in message for m in EXTRAS), (name, message)
     # and the rest ran: every module's numeric examples, the problems' and backend's included
     for module in ("optlib._backend", "optlib.problems", "optlib.runners.grid",
-                   "optlib.methods.gd", "optlib.plotting.method_style"):
+                   "optlib.descent.gd", "optlib.plotting.method_style"):
         assert any(module in name for name in passed), (module, passed)

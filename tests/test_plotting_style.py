@@ -25,7 +25,8 @@ def test_every_method_of_optlib_has_a_style():
 
     factories = {name for name in optlib.__all__
                  if inspect.isfunction(getattr(optlib, name))
-                 and getattr(optlib, name).__module__ in ("optlib.methods", "optlib.frontier")
+                 and getattr(optlib, name).__module__ in ("optlib.descent", "optlib.adaptive",
+                                                      "optlib.adam_family", "optlib.frontier")
                  and name not in ("newton_schulz", "schedule_free_eval_params")}
     assert {"adam", "muon"} <= factories
     assert factories <= set(METHOD_STYLES), factories - set(METHOD_STYLES)
