@@ -113,6 +113,11 @@ def _fraction(t, steps, *values):
     return np.minimum(t, steps) / steps
 
 
+def _line(start, end, steps):
+    """``t -> start + (end - start) min(t, steps) / steps``: a straight line, then ``end``."""
+    return lambda t: start + (end - start) * _fraction(t, steps, start, end)
+
+
 def _phases(t, boundary, before, after):
     """``before(t)`` while ``t < boundary``, then ``after(t)``: a ``Piecewise`` for SymPy."""
     if is_symbolic(t, boundary):
@@ -165,8 +170,7 @@ def linear(init, end, steps) -> Schedule:
     [1.0, 0.75, 0.0, 0.0]
     """
     init, end, steps = _value("init", init), _value("end", end), _steps("steps", steps)
-    return Schedule("linear", lambda t: init + (end - init) * _fraction(t, steps, init, end),
-                    {"init": init, "end": end, "steps": steps})
+    return Schedule("linear", _line(init, end, steps), {"init": init, "end": end, "steps": steps})
 
 
 def linear_warmup(peak, warmup_steps, init=0.0) -> Schedule:
@@ -186,10 +190,10 @@ def linear_warmup(peak, warmup_steps, init=0.0) -> Schedule:
     >>> [float(optlib.schedules.linear_warmup(0.1, 4)(t)) for t in (0, 2, 4, 100)]
     [0.0, 0.05, 0.1, 0.1]
     """
-    base = linear(_value("init", init), _value("peak", peak), warmup_steps)
-    return Schedule("linear_warmup", base.function,
-                    {"peak": base.hyperparams["end"], "warmup_steps": base.hyperparams["steps"],
-                     "init": base.hyperparams["init"]})
+    peak, init = _value("peak", peak), _value("init", init)
+    warmup_steps = _steps("warmup_steps", warmup_steps)
+    return Schedule("linear_warmup", _line(init, peak, warmup_steps),
+                    {"peak": peak, "warmup_steps": warmup_steps, "init": init})
 
 
 def linear_decay(peak, decay_steps, final=0.0) -> Schedule:
@@ -208,10 +212,10 @@ def linear_decay(peak, decay_steps, final=0.0) -> Schedule:
     >>> [float(optlib.schedules.linear_decay(0.1, 4)(t)) for t in (0, 2, 4, 100)]
     [0.1, 0.05, 0.0, 0.0]
     """
-    base = linear(_value("peak", peak), _value("final", final), decay_steps)
-    return Schedule("linear_decay", base.function,
-                    {"peak": base.hyperparams["init"], "decay_steps": base.hyperparams["steps"],
-                     "final": base.hyperparams["end"]})
+    peak, final = _value("peak", peak), _value("final", final)
+    decay_steps = _steps("decay_steps", decay_steps)
+    return Schedule("linear_decay", _line(peak, final, decay_steps),
+                    {"peak": peak, "decay_steps": decay_steps, "final": final})
 
 
 def cosine_decay(peak, decay_steps, final=0.0) -> Schedule:
@@ -258,10 +262,10 @@ def _warmup_then(name, decay, peak, warmup_steps, decay_steps, init, final):
                    "init": init, "final": final}
     if warmup_steps == 0:
         return Schedule(name, tail.function, hyperparams)
-    warmup = linear(init, peak, warmup_steps)
+    warmup = _line(init, peak, warmup_steps)
 
     def function(t):
-        return _phases(t, warmup_steps, warmup.function, lambda s: tail(s - warmup_steps))
+        return _phases(t, warmup_steps, warmup, lambda s: tail(s - warmup_steps))
 
     return Schedule(name, function, hyperparams)
 

@@ -95,6 +95,9 @@ def test_symbolic_lengths():
      (lambda: schedules.linear_warmup(np.array([0.1, np.nan]), 3), "peak"),
      (lambda: schedules.warmup_cosine(0.1, 10, 10), "decay_steps"),
      (lambda: schedules.warmup_linear(0.1, -1, 10), "warmup_steps"),
+     (lambda: schedules.linear_warmup(0.1, 0), "warmup_steps"),
+     (lambda: schedules.linear_decay(0.1, 2.5), "decay_steps"),
+     (lambda: schedules.linear_decay(0.1, 5, final=-1.0), "final"),
      (lambda: schedules.linear(0.1, math.inf, 5), "end")],
 )
 def test_bad_arguments_name_the_parameter(build, message):
