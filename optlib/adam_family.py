@@ -1,14 +1,8 @@
 r"""Adam and its descendants: Adam (and AMSGrad), AdamW, Adamax and NAdam (Part III of the
 book).
 
-Each constructor validates its hyperparameters and returns an :class:`~optlib.base.Optimizer`.
-The update code uses only arithmetic and the helpers of :mod:`optlib._backend`, so the same
-function runs on floats, NumPy arrays of any shape and dtype, hyperparameter arrays that
-broadcast against the parameters (a whole sweep in one call), and SymPy expressions.
-
-Notation: :math:`g_t` the gradient at step :math:`t` (counting from 1), :math:`\eta` the
-learning rate ``lr``, :math:`\Delta x_t` the returned step, :math:`x_t = x_{t-1} + \Delta x_t`.
-All products, quotients and roots are element-wise.
+What every method here shares (validation, one update code for floats, arrays, sweeps and
+SymPy) and the notation are in :mod:`optlib.methods`.
 """
 
 from __future__ import annotations

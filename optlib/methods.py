@@ -9,6 +9,15 @@ method's code in one short file:
 - :mod:`optlib.frontier`: the methods practitioners use now (Part IV).
 
 This module gathers the first three (every name is also importable from ``optlib`` itself).
+
+Each constructor validates its hyperparameters and returns an :class:`~optlib.base.Optimizer`.
+The update code uses only arithmetic and the helpers of :mod:`optlib._backend`, so the same
+function runs on floats, NumPy arrays of any shape and dtype, hyperparameter arrays that
+broadcast against the parameters (a whole sweep in one call), and SymPy expressions.
+
+Notation: :math:`g_t` the gradient at step :math:`t` (counting from 1), :math:`\eta` the
+learning rate ``lr``, :math:`\Delta x_t` the returned step, :math:`x_t = x_{t-1} + \Delta x_t`.
+All products, quotients and roots are element-wise.
 """
 
 from __future__ import annotations
