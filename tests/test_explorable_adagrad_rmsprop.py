@@ -13,12 +13,12 @@ import sys
 import numpy as np
 import pytest
 from test_site import (  # noqa: F401 (browser fixtures)
-    PHONE,
     ROOT,
     TIMEOUT_MS,
     _open_explorable,
     _save_explorable_shot,
     _slider,
+    _tap_slider_on_a_phone,
     browser,
     browser_context,
     phone_context,
@@ -151,16 +151,8 @@ def test_explorable_adagrad_rmsprop_on_a_phone(phone_context):  # noqa: F811
     """At 390 px: within the screen, a handle a finger can hit, a tap moves the slider."""
     page, problems = _open_explorable(phone_context, STEM)
     try:
-        box = page.locator(".rolling-explorable").first.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, box
-        rho = _slider(page, "decay ρ")
-        handle = rho.bounding_box()
-        assert handle["width"] >= 24 and handle["height"] >= 24, handle
         before = page.evaluate(READ)
-        rho.scroll_into_view_if_needed()
-        handle = rho.bounding_box()
-        page.touchscreen.tap(handle["x"] + handle["width"] / 2 + 80,
-                             handle["y"] + handle["height"] / 2)
+        _tap_slider_on_a_phone(page, _slider(page, "decay ρ"), dx=80)
         page.wait_for_function(
             "() => Bokeh.documents[0].get_model_by_name('current').data.index[0] !== "
             f"{before['k']}", timeout=TIMEOUT_MS)

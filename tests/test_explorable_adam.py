@@ -12,12 +12,12 @@ import sys
 import numpy as np
 import pytest
 from test_site import (  # noqa: F401 (browser fixtures)
-    PHONE,
     ROOT,
     TIMEOUT_MS,
     _open_explorable,
     _save_explorable_shot,
     _slider,
+    _tap_slider_on_a_phone,
     browser,
     browser_context,
     phone_context,
@@ -124,16 +124,8 @@ def test_explorable_adam_on_a_phone(phone_context):  # noqa: F811
     """At 390 px: within the screen, handles a finger can hit, a tap moves the slider."""
     page, problems = _open_explorable(phone_context, "adam")
     try:
-        box = page.locator(".rolling-explorable").first.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, box
-        b1 = _slider(page, B1_LABEL)
-        handle = b1.bounding_box()
-        assert handle["width"] >= 24 and handle["height"] >= 24, handle
         before = page.evaluate(READ_ADAM)
-        b1.scroll_into_view_if_needed()
-        handle = b1.bounding_box()
-        page.touchscreen.tap(handle["x"] + handle["width"] / 2 - 60,
-                             handle["y"] + handle["height"] / 2)
+        _tap_slider_on_a_phone(page, _slider(page, B1_LABEL), dx=-60)
         page.wait_for_function(
             "() => Bokeh.documents[0].get_model_by_name('current').data.index[0] !== "
             f"{before['k']}", timeout=TIMEOUT_MS)

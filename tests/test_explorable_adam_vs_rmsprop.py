@@ -14,12 +14,12 @@ import sys
 import numpy as np
 import pytest
 from test_site import (  # noqa: F401 (browser fixtures)
-    PHONE,
     ROOT,
     TIMEOUT_MS,
     _open_explorable,
     _save_explorable_shot,
     _slider,
+    _tap_slider_on_a_phone,
     browser,
     browser_context,
     phone_context,
@@ -180,16 +180,8 @@ def test_explorable_adam_vs_rmsprop_on_a_phone(phone_context):  # noqa: F811
     """At 390 px: within the screen, handles a finger can hit, a tap moves a slider."""
     page, problems = _open_explorable(phone_context, STEM)
     try:
-        box = page.locator(".rolling-explorable").first.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, box
-        lr = _slider(page, LABELS["rmsprop_momentum"])
-        handle = lr.bounding_box()
-        assert handle["width"] >= 24 and handle["height"] >= 24, handle
         before = page.evaluate(READ)
-        lr.scroll_into_view_if_needed()
-        handle = lr.bounding_box()
-        page.touchscreen.tap(handle["x"] + handle["width"] / 2 + 80,
-                             handle["y"] + handle["height"] / 2)
+        _tap_slider_on_a_phone(page, _slider(page, LABELS["rmsprop_momentum"]), dx=80)
         page.wait_for_function(
             "() => Bokeh.documents[0].get_model_by_name('rmsprop_momentum_current')"
             f".data.index[0] !== {before['k']['rmsprop_momentum']}", timeout=TIMEOUT_MS)

@@ -20,6 +20,7 @@ from test_site import (  # noqa: F401 (browser fixtures)
     _open_explorable,
     _save_explorable_shot,
     _slider,
+    _tap_slider_on_a_phone,
     browser,
     browser_context,
     phone_context,
@@ -166,19 +167,11 @@ def test_explorable_comparison_on_a_phone(phone_context):  # noqa: F811
     """At 390 px: within the screen, controls a finger can hit, a tap moves the slider."""
     page, problems = _open_explorable(phone_context, "comparison")
     try:
-        box = page.locator(".rolling-explorable").first.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, box
+        before = page.evaluate(READ_SWEEP)
         for name in ("problem", "method"):
             select = page.get_by_label(name, exact=True).bounding_box()
             assert select["height"] >= 24 and select["x"] + select["width"] <= PHONE["width"]
-        lr = _slider(page, "learning rate η")
-        handle = lr.bounding_box()
-        assert handle["width"] >= 24 and handle["height"] >= 24, handle
-        before = page.evaluate(READ_SWEEP)
-        lr.scroll_into_view_if_needed()
-        handle = lr.bounding_box()
-        page.touchscreen.tap(handle["x"] + handle["width"] / 2 + 60,
-                             handle["y"] + handle["height"] / 2)
+        _tap_slider_on_a_phone(page, _slider(page, "learning rate η"), dx=60)
         page.wait_for_function(WAIT_MOVED.format(k=before["k"]), timeout=TIMEOUT_MS)
         assert page.evaluate(READ_SWEEP)["lr"] > before["lr"]
         _save_explorable_shot(page, "comparison.phone.png")

@@ -1032,6 +1032,19 @@ def _slider(page, label: str):
     return handles.first
 
 
+def _tap_slider_on_a_phone(page, slider, dx: float):
+    """Check that the explorable lies within a phone's screen and that ``slider``'s handle is
+    big enough for a finger; then tap ``dx`` CSS pixels right of the handle (left if < 0)."""
+    box = page.locator(".rolling-explorable").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, box
+    handle = slider.bounding_box()
+    assert handle["width"] >= 24 and handle["height"] >= 24, handle
+    slider.scroll_into_view_if_needed()
+    handle = slider.bounding_box()
+    page.touchscreen.tap(handle["x"] + handle["width"] / 2 + dx,
+                         handle["y"] + handle["height"] / 2)
+
+
 def test_explorable_bundle_served_once_and_only_where_used():
     """BokehJS is a file of _static/ (not inlined), loaded by the explorables' pages only."""
     static = SITE / "_static"
@@ -1107,16 +1120,8 @@ def test_explorable_momentum_on_a_phone(phone_context):
     """At 390 px: within the screen, handles a finger can hit, a tap moves the slider."""
     page, problems = _open_explorable(phone_context, "momentum")
     try:
-        box = page.locator(".rolling-explorable").first.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, box
-        eta = _slider(page, "learning rate η")
-        handle = eta.bounding_box()
-        assert handle["width"] >= 24 and handle["height"] >= 24, handle
         before = page.evaluate(READ_MOMENTUM)
-        eta.scroll_into_view_if_needed()
-        handle = eta.bounding_box()
-        page.touchscreen.tap(handle["x"] + handle["width"] / 2 + 60,
-                             handle["y"] + handle["height"] / 2)
+        _tap_slider_on_a_phone(page, _slider(page, "learning rate η"), dx=60)
         page.wait_for_function(
             "() => Bokeh.documents[0].get_model_by_name('current').data.index[0] !== "
             f"{before['k']}", timeout=TIMEOUT_MS)
