@@ -8,6 +8,7 @@ sweeps and symbolic derivations alike.
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 
 import numpy as np
@@ -107,6 +108,14 @@ def full_like(x, value):
         return sympy.sympify(value)
     shape = np.broadcast_shapes(np.shape(x), np.shape(value))
     return np.full(shape, value, dtype=np.result_type(x, 0.0))[()]
+
+
+def integer(name, value, *, low):
+    """``value`` as a Python ``int``; ``ValueError`` unless it is an integer (a bool is not)
+    with ``low <= value``: a number of steps, a recording interval, a length."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer with {low} <= {name}, got {value!r}")
+    return int(value)
 
 
 def hyperparameter(name, value, *, low, high, low_open, high_open=True, allow_inf=False):

@@ -64,6 +64,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._backend import integer
+
 __all__ = [
     "Dataset",
     "Model",
@@ -247,9 +249,7 @@ def batch_indices(n: int, batch_size: int, steps: int, *, seed=0, replace: bool 
         raise ValueError(f"batch_size must be an integer with 1 <= batch_size <= n = {n}, "
                          f"got {batch_size!r}")
     batch_size = int(batch_size)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer with 0 <= steps, got {steps!r}")
-    steps = int(steps)
+    steps = integer("steps", steps, low=0)
     seed = _check_seed(seed)
     if configs is None:
         return _stream(np.random.default_rng(seed), n, batch_size, steps, replace)

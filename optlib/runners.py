@@ -5,12 +5,10 @@ The methods never import this module; it only calls their ``init`` and ``update`
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from . import tree
-from ._backend import is_symbolic
+from ._backend import integer, is_symbolic
 from .base import Optimizer
 
 __all__ = ["run", "grid"]
@@ -91,12 +89,7 @@ def run(opt: Optimizer, grad_fn, x0, steps: int, *, grad_at=None, return_states=
     >>> optlib.run(optlib.gd(lr=eta), lambda x: 1, 0.0, 2)[1:]  # symbolic lr, numeric x0
     [-eta, -2*eta]
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer with 0 <= steps, got {steps!r}")
-    steps = int(steps)
-    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
-        raise ValueError(f"every must be an integer with 1 <= every, got {every!r}")
-    every = int(every)
+    steps, every = integer("steps", steps, low=0), integer("every", every, low=1)
     metric = record if callable(record) else None
     if metric is None and not (isinstance(record, str) and record in ("iterates", "last")):
         raise ValueError("record must be 'iterates', 'last' or a function "

@@ -36,14 +36,13 @@ warmup); optax's ``optax.schedules`` (the conventions followed here).
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._backend import hyperparameter, is_symbolic
+from ._backend import hyperparameter, integer, is_symbolic
 
 __all__ = [
     "Schedule",
@@ -92,12 +91,9 @@ def _steps(name, value, *, allow_zero=False):
         # a length given as a symbol (T) gives the closed form for every length; the symbol
         # must not be known to be a non-integer or below the allowed minimum
         if value.is_integer is False or (value - low).is_nonnegative is False:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+            raise ValueError(f"{name} must be an integer with {low} <= {name}, got {value!r}")
         return value
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or value < low):
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return integer(name, value, low=low)
 
 
 def _sympy(*values):

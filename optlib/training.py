@@ -37,12 +37,12 @@ True
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import tree
+from ._backend import integer
 from .learning import Dataset, _check_dataset, _check_seed, batch_indices, configs_of, evaluate
 
 __all__ = ["TrainingRun", "train"]
@@ -109,12 +109,7 @@ def train(opt, model, params0, data: Dataset, steps: int, *, batch_size: int, se
     Returns:
         A :class:`TrainingRun`.
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer with 0 <= steps, got {steps!r}")
-    steps = int(steps)
-    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
-        raise ValueError(f"every must be an integer with 1 <= every, got {every!r}")
-    every = int(every)
+    steps, every = integer("steps", steps, low=0), integer("every", every, low=1)
     data = _check_dataset(data, "data")
     if validation is not None:
         validation = _check_dataset(validation, "validation")
