@@ -609,8 +609,11 @@ def _loss_and_grad(params, names, X, y, activation):
 def evaluate(model: Model, params, data: Dataset):
     """``(loss, accuracy)`` of ``model`` on all of ``data``, from one forward pass.
 
-    The same numbers as ``model.loss`` and ``model.accuracy`` on ``data``'s arrays (floats, or
-    ``(K,)`` for batched params), for the price of one call to ``model.logits``.
+    The mean softmax cross-entropy of ``model.logits`` and the accuracy (floats, or ``(K,)``
+    for batched params), for the price of one call to ``model.logits``: the same numbers as
+    ``model.loss`` and ``model.accuracy`` of the models :func:`mlp` and
+    :func:`logistic_regression` build. A Model whose ``loss`` you replaced (a penalty added,
+    say) is still evaluated on the cross-entropy alone: compute the penalised loss yourself.
 
     >>> model = logistic_regression(2, 2)
     >>> params = {"W": np.eye(2), "b": np.zeros((1, 2))}

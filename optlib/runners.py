@@ -305,8 +305,7 @@ def grid(*axes, event_ndim: int = 1):
     >>> a.shape, b.shape
     ((3, 1, 1), (1, 4, 1))
     """
-    if isinstance(event_ndim, bool) or not isinstance(event_ndim, int) or event_ndim < 0:
-        raise ValueError(f"event_ndim must be an integer with 0 <= event_ndim, got {event_ndim!r}")
+    event_ndim = integer("event_ndim", event_ndim, low=0)
     n = len(axes)
     out = []
     for i, axis in enumerate(axes):

@@ -141,6 +141,8 @@ def test_grid():
     assert (a.shape, b.shape, c.shape) == ((1, 1, 1, 1, 1), (1, 2, 1, 1, 1), (1, 1, 3, 1, 1))
     with pytest.raises(ValueError, match="axis 1 must be 1-D"):
         optlib.grid([1.0], [[1.0]])
+    (d,) = optlib.grid([1.0, 2.0], event_ndim=np.int64(1))  # a NumPy integer is an integer
+    assert d.shape == (2, 1)
     for bad in (-1, 1.0, True):
         with pytest.raises(ValueError, match="event_ndim must be an integer with 0 <= event_ndim"):
             optlib.grid([1.0], event_ndim=bad)
