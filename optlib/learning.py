@@ -648,9 +648,7 @@ def configs_of(params):
 
 
 def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer with {name} >= 1, got {value!r}")
-    return int(value)
+    return integer(name, value, low=1)
 
 
 def _check_labels(labels, n_classes, name):
