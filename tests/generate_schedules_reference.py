@@ -1,17 +1,23 @@
 """Regenerate ``tests/data/schedules_reference.json``: optax's schedules, for comparison.
 
-Needs optax 0.2.8 (jax 0.10.2, Python 3.11) in a virtualenv of its own; ``make test`` never
-needs it (see ``tests/generate_frontier_reference.py`` for the venv)::
+Needs optax 0.2.8 (jax 0.10.2, Python 3.11) and Keras 3 (3.15.1, on its JAX backend) in a
+virtualenv of its own; ``make test`` never needs it (see ``tests/generate_frontier_reference.py``
+for the venv; Keras added with ``pip install keras``)::
 
     /tmp/refvenv/bin/python tests/generate_schedules_reference.py
 
 Each case is an optlib schedule (name and arguments, as in :data:`CASES`) and the optax
-schedule with the same meaning, evaluated in float64 at ``t = 0, 1, ..., STEPS``.
+schedule with the same meaning, or, where optax has none (the inverse-time decay) or to check
+a stated correspondence (Keras's boundaries), the Keras schedule; evaluated in float64 at
+``t = 0, 1, ..., STEPS``. Keras's optimizers, like optax's, ask their schedule for the rate
+at the number of updates already made. JSON keys are strings, so the test turns the
+boundaries of ``piecewise_constant`` back into integers.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 STEPS = 60
@@ -33,6 +39,28 @@ CASES = [
     ("warmup_linear", {"peak": 0.3, "warmup_steps": 9, "decay_steps": 50, "init": 0.0,
                        "final": 0.02},
      "join_schedules([linear_schedule(0.0, 0.3, 9), linear_schedule(0.3, 0.02, 41)], [9])"),
+    ("exponential_decay", {"init": 0.2, "decay_rate": 0.9, "transition_steps": 7},
+     "exponential_decay(0.2, 7, 0.9)"),
+    ("exponential_decay", {"init": 0.3, "decay_rate": 0.6, "transition_steps": 5,
+                           "staircase": True, "transition_begin": 4, "end": 0.02},
+     "exponential_decay(0.3, 5, 0.6, transition_begin=4, staircase=True, end_value=0.02)"),
+    ("exponential_decay", {"init": 0.01, "decay_rate": 1.5, "transition_steps": 4, "end": 0.5},
+     "exponential_decay(0.01, 4, 1.5, end_value=0.5)"),
+    ("piecewise_constant", {"init": 0.4, "boundaries_and_scales": {0: 0.5, 15: 0.1, 31: 3.0,
+                                                                    45: 0.2}},
+     "piecewise_constant_schedule(0.4, {0: 0.5, 15: 0.1, 31: 3.0, 45: 0.2})"),
+    ("polynomial_decay", {"init": 0.5, "end": 0.01, "power": 2.0, "decay_steps": 40},
+     "polynomial_schedule(0.5, 0.01, 2.0, 40)"),
+    ("polynomial_decay", {"init": 0.3, "end": 0.0, "power": 0.9, "decay_steps": 35,
+                          "transition_begin": 10},
+     "polynomial_schedule(0.3, 0.0, 0.9, 35, transition_begin=10)"),
+    ("inverse_time_decay", {"init": 0.4, "decay_rate": 0.7, "decay_steps": 8},
+     "keras: InverseTimeDecay(0.4, 8, 0.7)"),
+    ("inverse_time_decay", {"init": 0.4, "decay_rate": 0.7, "decay_steps": 8, "staircase": True},
+     "keras: InverseTimeDecay(0.4, 8, 0.7, staircase=True)"),
+    # Keras's boundaries b are optax's (and optlib's) b + 1
+    ("piecewise_constant", {"init": 0.4, "boundaries_and_scales": {10: 0.5, 21: 0.2}},
+     "keras: PiecewiseConstantDecay([9, 20], [0.4, 0.2, 0.04])"),
 ]
 
 
@@ -43,14 +71,26 @@ def main():
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    namespace = {name: getattr(optax, name) for name in dir(optax) if not name.startswith("_")}
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    keras.config.set_floatx("float64")
+    namespaces = {
+        "optax": {name: getattr(optax, name) for name in dir(optax) if not name.startswith("_")},
+        "keras": vars(keras.optimizers.schedules),
+    }
     cases = []
     for name, arguments, call in CASES:
-        schedule = eval(call, namespace)  # noqa: S307 - our own constant strings
+        library, expression = ("keras", call[len("keras: "):]) if call.startswith("keras: ") \
+            else ("optax", call)
+        schedule = eval(expression, namespaces[library])  # noqa: S307 - our own constant strings
         values = [float(schedule(jnp.asarray(t, dtype=jnp.int64))) for t in range(STEPS + 1)]
-        cases.append({"name": name, "arguments": arguments, "optax": call, "values": values})
-    PATH.write_text(json.dumps({"optax": optax.__version__, "jax": jax.__version__,
-                                "steps": STEPS, "cases": cases}, indent=1) + "\n")
+        cases.append({"name": name, "arguments": arguments, library: expression,
+                      "values": values})
+    PATH.write_text(json.dumps({"optax": optax.__version__, "keras": keras.__version__,
+                                "keras_backend": keras.backend.backend(),
+                                "jax": jax.__version__, "steps": STEPS, "cases": cases},
+                               indent=1) + "\n")
     print(f"wrote {PATH}")
 
 
