@@ -392,8 +392,8 @@ def exponential_decay(init, decay_rate, transition_steps, *, staircase=False, tr
     :math:`\gamma < 1`, :math:`\min(\eta_t, \eta_{\text{end}})` for :math:`\gamma \ge 1`.
 
     The semantics of ``optax.exponential_decay(init, transition_steps, decay_rate,
-    transition_begin, staircase, end)`` and of Keras's ``ExponentialDecay(init, decay_steps,
-    decay_rate, staircase)`` (``transition_steps = decay_steps``). PyTorch's
+    transition_begin, staircase, end_value=end)`` and of Keras's ``ExponentialDecay(init,
+    decay_steps, decay_rate, staircase)`` (``transition_steps = decay_steps``). PyTorch's
     ``ExponentialLR(gamma)`` stepped after every update is ``transition_steps=1``, stepped
     once per epoch of ``n`` updates ``transition_steps=n, staircase=True``; its
     ``StepLR(step_size, gamma)`` is ``transition_steps=step_size, staircase=True``.

@@ -1,17 +1,18 @@
-"""Regenerate ``tests/data/schedules_reference.json``: optax's schedules, for comparison.
+"""Regenerate ``tests/data/schedules_reference.json``: optax's, Keras's and PyTorch's schedules.
 
-Needs optax 0.2.8 (jax 0.10.2, Python 3.11) and Keras 3 (3.15.1, on its JAX backend) in a
-virtualenv of its own; ``make test`` never needs it (see ``tests/generate_frontier_reference.py``
-for the venv; Keras added with ``pip install keras``)::
+Needs optax 0.2.8 (jax 0.10.2, Python 3.11), Keras 3 (3.15.1, on its JAX backend) and torch
+(2.13.0) in a virtualenv of its own; ``make test`` never needs it (see
+``tests/generate_frontier_reference.py`` for the venv; Keras added with ``pip install keras``)::
 
     /tmp/refvenv/bin/python tests/generate_schedules_reference.py
 
 Each case is an optlib schedule (name and arguments, as in :data:`CASES`) and the optax
 schedule with the same meaning, or, where optax has none (the inverse-time decay) or to check
-a stated correspondence (Keras's boundaries), the Keras schedule; evaluated in float64 at
-``t = 0, 1, ..., STEPS``. Keras's optimizers, like optax's, ask their schedule for the rate
-at the number of updates already made. JSON keys are strings, so the test turns the
-boundaries of ``piecewise_constant`` back into integers.
+a correspondence the docstrings state, the Keras schedule or the PyTorch scheduler; evaluated
+in float64 at ``t = 0, 1, ..., STEPS``. Keras's optimizers, like optax's, ask their schedule
+for the rate at the number of updates already made; a PyTorch scheduler is stepped after
+every update, and the rate of update ``t`` is the optimizer's ``lr`` before it. JSON keys are
+strings, so the test turns the boundaries of ``piecewise_constant`` back into integers.
 """
 
 from __future__ import annotations
@@ -58,15 +59,49 @@ CASES = [
      "keras: InverseTimeDecay(0.4, 8, 0.7)"),
     ("inverse_time_decay", {"init": 0.4, "decay_rate": 0.7, "decay_steps": 8, "staircase": True},
      "keras: InverseTimeDecay(0.4, 8, 0.7, staircase=True)"),
+    ("exponential_decay", {"init": 0.2, "decay_rate": 0.9, "transition_steps": 7},
+     "keras: ExponentialDecay(0.2, 7, 0.9)"),
+    ("exponential_decay", {"init": 0.3, "decay_rate": 0.6, "transition_steps": 5,
+                           "staircase": True},
+     "keras: ExponentialDecay(0.3, 5, 0.6, staircase=True)"),
+    ("polynomial_decay", {"init": 0.5, "end": 0.01, "power": 2.0, "decay_steps": 40},
+     "keras: PolynomialDecay(0.5, 40, 0.01, 2.0)"),
+    ("exponential_decay", {"init": 0.2, "decay_rate": 0.9, "transition_steps": 1},
+     "torch: ExponentialLR(optimizer(0.2), gamma=0.9)"),
+    ("exponential_decay", {"init": 0.3, "decay_rate": 0.6, "transition_steps": 5,
+                           "staircase": True},
+     "torch: StepLR(optimizer(0.3), step_size=5, gamma=0.6)"),
+    ("piecewise_constant", {"init": 0.4, "boundaries_and_scales": {10: 0.5, 25: 0.5, 40: 0.5}},
+     "torch: MultiStepLR(optimizer(0.4), milestones=[10, 25, 40], gamma=0.5)"),
+    ("polynomial_decay", {"init": 0.5, "end": 0.0, "power": 2.0, "decay_steps": 40},
+     "torch: PolynomialLR(optimizer(0.5), total_iters=40, power=2.0)"),
     # Keras's boundaries b are optax's (and optlib's) b + 1
     ("piecewise_constant", {"init": 0.4, "boundaries_and_scales": {10: 0.5, 21: 0.2}},
      "keras: PiecewiseConstantDecay([9, 20], [0.4, 0.2, 0.04])"),
 ]
 
 
+def _torch_rates(expression):
+    """The learning rate of each update under a PyTorch scheduler, stepped after each."""
+    import torch
+
+    def optimizer(lr):
+        return torch.optim.SGD([torch.zeros(1, dtype=torch.float64, requires_grad=True)], lr=lr)
+
+    scheduler = eval(expression, {"optimizer": optimizer,  # noqa: S307 - our own strings
+                                  **vars(torch.optim.lr_scheduler)})
+    rates = []
+    for _ in range(STEPS + 1):
+        rates.append(float(scheduler.optimizer.param_groups[0]["lr"]))
+        scheduler.optimizer.step()
+        scheduler.step()
+    return rates
+
+
 def main():
     import jax
     import optax
+    import torch
 
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
@@ -81,14 +116,20 @@ def main():
     }
     cases = []
     for name, arguments, call in CASES:
-        library, expression = ("keras", call[len("keras: "):]) if call.startswith("keras: ") \
-            else ("optax", call)
-        schedule = eval(expression, namespaces[library])  # noqa: S307 - our own constant strings
-        values = [float(schedule(jnp.asarray(t, dtype=jnp.int64))) for t in range(STEPS + 1)]
+        library, _, expression = call.partition(": ")
+        if library not in ("keras", "torch"):
+            library, expression = "optax", call
+        if library == "torch":
+            values = _torch_rates(expression)
+        else:
+            schedule = eval(expression, namespaces[library])  # noqa: S307 - our own strings
+            values = [float(schedule(jnp.asarray(t, dtype=jnp.int64)))
+                      for t in range(STEPS + 1)]
         cases.append({"name": name, "arguments": arguments, library: expression,
                       "values": values})
     PATH.write_text(json.dumps({"optax": optax.__version__, "keras": keras.__version__,
                                 "keras_backend": keras.backend.backend(),
+                                "torch": torch.__version__,
                                 "jax": jax.__version__, "steps": STEPS, "cases": cases},
                                indent=1) + "\n")
     print(f"wrote {PATH}")

@@ -408,8 +408,8 @@ def test_state_from_another_init_is_refused():
         opt.update(1.0, optlib.adam(0.1).init(0.0), 0.0)
 
 
-# --- optax's and Keras's schedules (tests/data/schedules_reference.json, from
-# generate_schedules_reference.py)
+# --- optax's and Keras's schedules and PyTorch's schedulers (tests/data/schedules_reference.json,
+# from generate_schedules_reference.py)
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "schedules_reference.json").read_text())
 
@@ -444,13 +444,18 @@ def _changed(arguments):
             yield key, nudge(value)
 
 
+def _library(case):
+    library = next(key for key in ("optax", "keras", "torch") if key in case)
+    return f"{library}: {case[library]}"
+
+
 def _values(schedule):
     return np.array([schedule(t) for t in range(REFERENCE["steps"] + 1)], dtype=float)
 
 
 @pytest.mark.parametrize("case", REFERENCE["cases"],
-                         ids=lambda case: f"{case['name']}-{case.get('optax', case.get('keras'))}")
-def test_schedules_match_optax_and_keras(case):
+                         ids=lambda case: f"{case['name']}-{_library(case)}")
+def test_schedules_match_optax_keras_and_torch(case):
     build = getattr(schedules, case["name"])
     arguments = _arguments(case)
     np.testing.assert_allclose(_values(build(**arguments)), case["values"], rtol=1e-12,
