@@ -26,8 +26,10 @@ state carries the rate). The schedules are written with NumPy and SymPy operatio
    closed form at every length.
 
 Each schedule checks its arguments (values ``>= 0`` and finite, step counts positive
-integers); :func:`optlib.base.schedule_rate` checks every rate a method is given (a
-function of your own that returns a negative rate raises ``ValueError`` naming ``lr``).
+integers, the update a phase begins at a non-negative one; a decay rate or a power ``> 0``
+where ``0`` would mean nothing), raising ``ValueError`` that names the argument and its
+range; :func:`optlib.base.schedule_rate` checks every rate a method is given (a function of
+your own that returns a negative rate raises ``ValueError`` naming ``lr``).
 
 Besides the cosine and linear schedules (with or without warmup), the schedules met in the
 frameworks are here too: the exponential decay (PyTorch's ``ExponentialLR``, Keras's
