@@ -566,10 +566,11 @@ def inverse_time_decay(init, decay_rate, decay_steps, *, staircase=False) -> Sch
         decay_steps: :math:`T`, an integer ``>= 1``.
         staircase: floor :math:`t/T`: the rate changes every ``T`` updates.
 
-    >>> import optlib, sympy as sp
+    >>> import optlib, pytest
     >>> s = optlib.schedules.inverse_time_decay(1.0, 1.0, 10)
     >>> [float(s(t)) for t in (0, 10, 30, 90)]
     [1.0, 0.5, 0.25, 0.1]
+    >>> sp = pytest.importorskip("sympy")  # optlib[symbolic]; skipped without it
     >>> eta, a, t = sp.symbols("eta a t")
     >>> optlib.schedules.inverse_time_decay(eta, a, 100)(t)
     eta/(a*t/100 + 1)
