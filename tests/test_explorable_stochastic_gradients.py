@@ -31,7 +31,7 @@ STEM = "stochastic-gradients"
 # the chapter's grid, runs and records (X_ETAS, X_BS, X_SEEDS, X_STEPS, x_window, x_t)
 ETAS = 0.025 * 2.0 ** np.arange(8)
 BATCHES = 8 * 2 ** np.arange(5)
-SEEDS, STEPS, LAM = 3, 1000, 1e-3
+SEEDS, STEPS, LAM = 4, 1000, 1e-3
 WINDOW = np.arange(STEPS // 2, STEPS + 1, 25)
 STEPS_SHOWN = np.unique(np.r_[np.round(np.geomspace(1, STEPS, 30)), STEPS // 2]).astype(int)
 ETA_LABEL, B_LABEL = "learning rate η", "batch size B"
