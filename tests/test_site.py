@@ -1161,7 +1161,8 @@ def test_explorable_momentum_on_a_phone(phone_context):
 
 # The explorables over http too (a site is usually served, not opened from disk): the built
 # site served by Python's http.server on the loopback interface; every other host is cut.
-EXPLORABLE_STEMS = ("momentum", "adagrad-rmsprop", "adam", "adam-vs-rmsprop", "comparison")
+EXPLORABLE_STEMS = ("momentum", "adagrad-rmsprop", "adam", "adam-vs-rmsprop", "comparison",
+                    "stochastic-gradients")
 
 
 @pytest.fixture(scope="module")
@@ -1183,7 +1184,7 @@ def served_site():
 
 
 def test_every_explorable_page_is_tested_and_served():
-    """The pages with an explorable are exactly the five listed (each with its own test)."""
+    """The pages with an explorable are exactly those listed (each with its own test)."""
     with_explorable = sorted(path.stem for path in site_pages()
                              if 'class="rolling-explorable"' in path.read_text(errors="replace"))
     assert with_explorable == sorted(EXPLORABLE_STEMS)
