@@ -1,7 +1,7 @@
 """Site infrastructure for the Rolling Downhill book (a local Sphinx extension).
 
 Loaded by ``_config.yml`` (``sphinx: local_extensions: {rolling_site: chapters/_ext}``). It
-does five things that Jupyter Book 1 does not do on its own:
+does seven things that Jupyter Book 1 does not do on its own:
 
 1. **Offline math.** MathJax 3 is served by the site itself. The files come from the PyPI
    package ``django-static-mathjax`` (pinned in ``requirements.txt``; it installs the whole
@@ -40,6 +40,15 @@ does five things that Jupyter Book 1 does not do on its own:
    whole site; the ``<script>`` tags are added (in ``<head>``, without ``defer``) only to the
    pages whose body holds an explorable (``optlib.explorables.MARKER``). The execution cache
    is also keyed on Bokeh's version (item 4), so cached outputs never meet other BokehJS.
+7. **Chapters executed side by side.** MyST-NB executes each notebook when Sphinx reads it,
+   one after the other, so a clean build used one core. Before the reading starts, the
+   chapters that will be read and are not in the execution cache are executed in worker
+   processes, as many at once as the machine has cores (at most ``MAX_WORKERS``), each with
+   MyST-NB's own reader, its execution function and its settings (cwd, timeout), longest
+   source first; each success is stored in MyST-NB's cache exactly as MyST-NB stores it, so
+   the reading then finds every chapter cached. A chapter that fails here is not stored:
+   MyST-NB executes it again itself and reports the failure as always (``-W`` fails the
+   build). The log gives each chapter's time (``[rolling_site] executed ... in N s``).
 """
 
 from __future__ import annotations
@@ -123,6 +132,94 @@ def _outdated_if_optlib_changed(app: Sphinx, env: Any, added, changed, removed) 
     if getattr(app, "rolling_optlib_changed", False):
         return sorted(env.found_docs - set(added) - set(changed) - set(removed))
     return []
+
+
+# --- 7. chapters executed side by side ----------------------------------------------------
+
+MAX_WORKERS = 4
+
+
+def _execute_one(notebook_json: str, cwd: str, timeout: int) -> tuple[str | None, float, str]:
+    """Execute one notebook (in a worker process): ``(executed notebook or None, seconds,
+    error text)``, with the function MyST-NB's cache mode calls."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    notebook = nbformat.reads(notebook_json, as_version=4)
+    result = single_nb_execution(notebook, cwd=cwd, allow_errors=False, timeout=timeout,
+                                 meta_override=True)
+    if result.err is not None:
+        first_line = (str(result.err).strip().splitlines() or [""])[0][:200]
+        return None, result.time, f"{result.err.__class__.__name__}: {first_line}"
+    return nbformat.writes(notebook), result.time, ""
+
+
+def _execute_ahead(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    import fnmatch
+    import multiprocessing
+    import os
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    from myst_nb.core.read import create_nb_reader
+
+    nb_config = env.mystnb_config
+    workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    if nb_config.execution_mode != "cache" or nb_config.execution_in_temp or workers < 2:
+        return
+    cache = get_cache(nb_config.execution_cache_path or ".jupyter_cache")
+    todo = []
+    for docname in docnames:
+        path = Path(env.doc2path(docname))
+        if path.suffix != ".md":
+            continue
+        text = path.read_text(encoding="utf-8")
+        reader = create_nb_reader(str(path), env.myst_config, nb_config, text)
+        if reader is None:
+            continue
+        notebook = reader.read(text)
+        if (not any(cell.cell_type == "code" for cell in notebook.cells)
+                or nb_config.metadata_key in notebook.metadata  # its own settings: MyST-NB's
+                or any(fnmatch.fnmatch(str(path), pattern)
+                       for pattern in nb_config.execution_excludepatterns)):
+            continue
+        try:
+            cache.match_cache_notebook(notebook)
+            continue  # cached: nothing to do
+        except KeyError:
+            todo.append((len(text), path, reader, notebook))
+    if len(todo) < 2:
+        return
+    todo.sort(key=lambda item: -item[0])  # longest first: the last ones to finish are short
+    started, done = time.perf_counter(), 0
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        futures = [(path, reader,
+                    pool.submit(_execute_one, nbformat.writes(notebook), str(path.parent),
+                                nb_config.execution_timeout))
+                   for _, path, reader, notebook in todo]
+        for path, reader, future in futures:
+            name = path.relative_to(app.srcdir)
+            try:
+                executed, seconds, error = future.result()
+            except Exception as exc:  # a worker that died: MyST-NB executes it itself
+                executed, seconds, error = None, 0.0, f"{exc.__class__.__name__}: {exc}"
+            if executed is None:
+                logger.info("[rolling_site] %s failed ahead (%s): MyST-NB runs it again",
+                            name, error, color="red")
+                continue
+            record = cache.add_nb_to_project(str(path), read_data=reader.read_fmt)
+            cache.cache_notebook_bundle(
+                CacheBundleIn(nbformat.reads(executed, as_version=4), record.uri,
+                              data={"execution_seconds": seconds}),
+                check_validity=False, overwrite=True)
+            logger.info("[rolling_site] executed %s in %.2f s", name, seconds)
+            done += 1
+    logger.info("[rolling_site] %d of %d chapters executed ahead, %d at a time, in %.1f s",
+                done, len(todo), min(workers, len(todo)), time.perf_counter() - started)
 
 
 # --- 2. no thebe ---------------------------------------------------------------------------
@@ -675,6 +772,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _check_optlib)
     app.connect("config-inited", _one_search_box)
     app.connect("env-get-outdated", _outdated_if_optlib_changed)
+    app.connect("env-before-read-docs", _execute_ahead)
     app.connect("doctree-resolved", _strip_cdn_stylesheets)
     app.connect("html-page-context", _offer_ipynb)  # before the theme's buttons (priority 501)
     app.connect("build-finished", _finish)
