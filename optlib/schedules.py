@@ -54,6 +54,7 @@ import numpy as np
 
 from ._backend import hyperparameter, integer, is_symbolic
 from ._backend import power as _power
+from ._hyper import _flag
 
 __all__ = [
     "Schedule",
@@ -339,12 +340,6 @@ def warmup_linear(peak, warmup_steps, decay_steps, init=0.0, final=0.0) -> Sched
     """
     return _warmup_then("warmup_linear", linear_decay, peak, warmup_steps, decay_steps, init,
                         final)
-
-
-def _flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _ratio(numerator, denominator, *values):
