@@ -64,7 +64,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._backend import integer
+from ._backend import hyperparameter, integer
 
 __all__ = [
     "Dataset",
@@ -74,6 +74,7 @@ __all__ = [
     "batch_indices",
     "logistic_regression",
     "mlp",
+    "l2_penalised",
     "evaluate",
     "configs_of",
 ]
@@ -604,6 +605,56 @@ def _loss_and_grad(params, names, X, y, activation):
     # in-place steps only: expressions such as back * (1 - h * h) keep several large
     # temporaries alive at once, and allocating them costs more than the arithmetic
     return loss, {key: grads[key] for pair in names for key in pair}
+
+
+def l2_penalised(model: Model, lam) -> Model:
+    r"""``model`` with :math:`\frac{\lambda}{2}\sum_\ell \|W_\ell\|^2` added to every
+    example's loss: the weight matrices (``W``, or ``W1``, ``W2``, ...) are penalised, the
+    biases are not, as in scikit-learn's ``LogisticRegression``.
+
+    ``loss`` and ``loss_and_grad`` add the penalty and its gradient :math:`\lambda W_\ell`;
+    ``per_example_grads`` adds :math:`\lambda W_\ell` to each example's gradient (the penalty
+    is part of every example's loss, so their mean is still ``loss_and_grad``'s gradient).
+    ``logits`` and ``accuracy`` are the model's own; :func:`evaluate` scores the cross-entropy
+    alone.
+
+    Args:
+        model: a :class:`Model` from :func:`logistic_regression` or :func:`mlp`.
+        lam: :math:`\lambda`, a number, ``0 <= lam``, finite.
+
+    >>> model = l2_penalised(logistic_regression(2, 2), 0.5)
+    >>> params = {"W": np.ones((2, 2)), "b": np.zeros((1, 2))}
+    >>> X, y = np.array([[1.0, 0.0]]), np.array([0])
+    >>> float(model.loss(params, X, y) - logistic_regression(2, 2).loss(params, X, y))  # 0.25 * 4
+    1.0
+    >>> model.name
+    'logistic_regression(2-2) + L2'
+    """
+    lam = hyperparameter("lam", lam, low=0.0, high=np.inf, low_open=False)
+    if np.ndim(lam) != 0:
+        raise ValueError(f"lam must be a single number with 0 <= lam, got shape {np.shape(lam)}")
+
+    def weights(params):
+        return [key for key in params if key.startswith("W")]
+
+    def penalty(params):
+        return sum(lam / 2 * np.sum(params[key] ** 2, axis=(-2, -1)) for key in weights(params))
+
+    def with_decay(params, grads):
+        return {**grads, **{key: grads[key] + lam * params[key] for key in weights(params)}}
+
+    def loss(params, X, y):
+        return model.loss(params, X, y) + penalty(params)
+
+    def loss_and_grad(params, X, y):
+        value, grads = model.loss_and_grad(params, X, y)
+        return value + penalty(params), with_decay(params, grads)
+
+    def per_example_grads(params, X, y):
+        return with_decay(params, model.per_example_grads(params, X, y))
+
+    return model._replace(name=f"{model.name} + L2", loss=loss, loss_and_grad=loss_and_grad,
+                          per_example_grads=per_example_grads)
 
 
 def evaluate(model: Model, params, data: Dataset):

@@ -58,24 +58,7 @@ def floor_model():
 
     train, _ = learning.split(learning.digits(), seed=0)
     X, y, N = train.features, train.labels, len(train.labels)
-    base = learning.logistic_regression()
-
-    def penalty(p):
-        return LAM / 2 * np.sum(p["W"] ** 2, axis=(-2, -1))
-
-    def loss(p, X_, y_):
-        return base.loss(p, X_, y_) + penalty(p)
-
-    def loss_and_grad(p, X_, y_):
-        value, grads = base.loss_and_grad(p, X_, y_)
-        return value + penalty(p), {**grads, "W": grads["W"] + LAM * p["W"]}
-
-    def per_example_grads(p, X_, y_):
-        grads = base.per_example_grads(p, X_, y_)
-        return {**grads, "W": grads["W"] + LAM * p["W"]}
-
-    model = base._replace(loss=loss, loss_and_grad=loss_and_grad,
-                          per_example_grads=per_example_grads)
+    model = learning.l2_penalised(learning.logistic_regression(), LAM)
 
     def flat(tree):
         lead = tree["W"].shape[:-2]

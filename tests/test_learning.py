@@ -16,6 +16,8 @@ MODELS = {
     "mlp-tanh": lambda: learning.mlp((64, 32, 10), "tanh"),
     "mlp-relu": lambda: learning.mlp((64, 32, 10), "relu"),
     "mlp-deep-tanh": lambda: learning.mlp((64, 12, 8, 10), "tanh"),
+    "logistic-l2": lambda: learning.l2_penalised(learning.logistic_regression(64, 10), 0.3),
+    "mlp-deep-tanh-l2": lambda: learning.l2_penalised(learning.mlp((64, 12, 8, 10), "tanh"), 0.3),
 }
 
 
@@ -269,6 +271,32 @@ def test_loss_is_the_cross_entropy(data):
     assert model.accuracy(params, X, y) == np.mean(np.argmax(z, axis=1) == y)
     loss, acc = learning.evaluate(model, params, learning.Dataset(X, y, 10, "b"))
     assert loss == model.loss(params, X, y) and acc == model.accuracy(params, X, y)
+
+
+def test_l2_penalised_adds_the_weights_penalty_only(data):
+    base = learning.mlp((64, 12, 8, 10), "tanh")
+    model = learning.l2_penalised(base, 0.3)
+    params = base.init(seed=4)
+    X, y = batch(data, 12)
+    weights = sum(np.sum(params[k] ** 2) for k in ("W1", "W2", "W3"))
+    assert np.isclose(model.loss(params, X, y) - base.loss(params, X, y), 0.15 * weights,
+                      rtol=1e-13)
+    _, grads = model.loss_and_grad(params, X, y)
+    _, plain = base.loss_and_grad(params, X, y)
+    for key in params:  # the weights get lam W, the biases nothing
+        added = 0.3 * params[key] if key.startswith("W") else 0.0
+        np.testing.assert_allclose(grads[key], plain[key] + added, rtol=1e-13, atol=1e-16)
+    assert model.name == f"{base.name} + L2"
+    assert learning.l2_penalised(base, 0).loss(params, X, y) == base.loss(params, X, y)
+    batched = base.init(seed=4, configs=3)   # K models: a penalty each
+    np.testing.assert_allclose(
+        model.loss(batched, X, y),
+        [model.loss({k: v[i] for k, v in batched.items()}, X, y) for i in range(3)], rtol=1e-13)
+    for bad in (-0.1, np.inf, np.nan, "0.1"):
+        with pytest.raises(ValueError, match="lam"):
+            learning.l2_penalised(base, bad)
+    with pytest.raises(ValueError, match="lam must be a single number"):
+        learning.l2_penalised(base, np.array([0.1, 0.2]))
 
 
 def test_large_logits_do_not_overflow():
